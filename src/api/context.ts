@@ -1,0 +1,13 @@
+import type { Clock } from "../domain/clock.js";
+import type { DisplayZone } from "../domain/go-time.js";
+import type { Store } from "../store/database.js";
+
+/** What the HTTP layer is built from; handed in by `main.ts` or a test. */
+export interface ApiContext {
+  readonly store: Store;
+  readonly clock: Clock;
+  /** The zone timestamps are printed in. */
+  readonly zone: DisplayZone;
+  /** Largest request body accepted, in bytes. */
+  readonly bodyLimitBytes: number;
+}

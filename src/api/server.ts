@@ -1,0 +1,137 @@
+import { randomUUID } from "node:crypto";
+import swagger from "@fastify/swagger";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import { requireProjectCredential, tokenAuthenticator } from "./authentication.js";
+import type { ApiContext } from "./context.js";
+import { ApiError, ERROR_CATALOGUE, type ErrorEntry, errorBody } from "./errors.js";
+import { clusterRoutes } from "./routes/clusters.js";
+import { healthRoutes } from "./routes/health.js";
+import { upgradeTaskRoutes } from "./routes/upgrade-tasks.js";
+import { ErrorResponse } from "./schemas/common.js";
+import { describeValidationError, type ValidationIssue } from "./validation-message.js";
+
+export interface ServerOptions {
+  /** A pino logger, or false for none (tests). */
+  readonly logger: FastifyBaseLogger | false;
+}
+
+/** Builds the HTTP server: CCE routes behind authentication, operational routes beside them. */
+export async function buildServer(context: ApiContext, options: ServerOptions) {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    genReqId: () => randomUUID().replaceAll("-", ""),
+    requestIdHeader: false,
+    bodyLimit: context.bodyLimitBytes,
+    // Types are never coerced and unknown keys are kept: a wrong type is the client's error, an extra key is harmless.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    frameworkErrors: (error, request, reply) => {
+      sendError(request, reply, ERROR_CATALOGUE.invalidRequest, `malformed request: ${error.message}`);
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  installJsonParser(app);
+  app.setErrorHandler((error: FastifyError, request, reply) => renderError(error, request, reply));
+  app.setNotFoundHandler((request, reply) => {
+    sendError(request, reply, ERROR_CATALOGUE.apiNotFound, ERROR_CATALOGUE.apiNotFound.message);
+  });
+
+  app.addSchema(ErrorResponse);
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "cce-upgrade",
+        version: "0.1.0",
+        description: "Huawei Cloud CCE v3 Cluster Upgrade API, self-hosted. Extensions live under /ext/v1.",
+      },
+      components: { securitySchemes: { token: { type: "apiKey", in: "header", name: "X-Auth-Token" } } },
+      security: [{ token: [] }],
+    },
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(context.store));
+  await app.register(async (cce) => {
+    cce.addHook("onRequest", requireProjectCredential(tokenAuthenticator(context.store, context.clock)));
+    await cce.register(clusterRoutes(context));
+    await cce.register(upgradeTaskRoutes(context));
+  });
+  return app;
+}
+
+type JsonParserHost = Pick<
+  FastifyInstance,
+  "getDefaultJsonParser" | "removeAllContentTypeParsers" | "addContentTypeParser"
+>;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * JSON bodies: an empty body is no body (SDKs send `Content-Type: application/json` on bodyless POSTs), invalid
+ * UTF-8 or JSON is the client's 400, and prototype-poisoning keys are refused by Fastify's own parser.
+ */
+function installJsonParser(app: JsonParserHost): void {
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) return done(null, undefined);
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return done(new ApiError("invalidRequest", "request body is not valid UTF-8"), undefined);
+    }
+    parseJson(request, text, (error, value) => {
+      if (error) return done(new ApiError("invalidRequest", `request body is not valid JSON: ${error.message}`));
+      done(null, value);
+    });
+  });
+}
+
+function renderError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const { entry, message } = classifyError(error, request);
+  if (entry.status >= 500) request.log.error({ err: error }, "request failed");
+  sendError(request, reply, entry, message);
+}
+
+/** Maps anything thrown while serving a request to a catalogue entry; only the unexpected becomes a 500. */
+function classifyError(error: FastifyError, request: FastifyRequest): { entry: ErrorEntry; message: string } {
+  if (error instanceof ApiError) return { entry: error.entry, message: error.message };
+  if (error.validation) {
+    const message = describeValidationError(error.validationContext, error.validation as ValidationIssue[]);
+    return { entry: ERROR_CATALOGUE.invalidRequest, message };
+  }
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    return { entry: ERROR_CATALOGUE.requestTooLarge, message: ERROR_CATALOGUE.requestTooLarge.message };
+  }
+  if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+    const type = JSON.stringify(request.headers["content-type"] ?? "");
+    return {
+      entry: ERROR_CATALOGUE.contentTypeNotSupported,
+      message: `content type ${type} is not supported; use application/json`,
+    };
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return { entry: ERROR_CATALOGUE.invalidRequest, message: error.message };
+  }
+  return { entry: ERROR_CATALOGUE.internal, message: ERROR_CATALOGUE.internal.message };
+}
+
+function sendError(request: FastifyRequest, reply: FastifyReply, entry: ErrorEntry, message: string): void {
+  reply
+    .code(entry.status)
+    .header("x-request-id", request.id)
+    .type("application/json")
+    .send(errorBody(entry, message, request.id));
+}

@@ -1,0 +1,262 @@
+/**
+ * Huawei Cloud `SDK-HMAC-SHA256` AK/SK request signing as pure functions, shared by the server-side
+ * verifier and the client-side signer. Behaviour follows docs real-clients.md §B.3–B.5, §A.4 and §C.1.
+ */
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+
+const ALGORITHM = "SDK-HMAC-SHA256";
+const AUTHORIZATION_RE =
+  /^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-fA-F]{64})$/;
+const SDK_DATE_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+const UNRESERVED_CHAR_RE = /^[A-Za-z0-9_.~-]$/;
+const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
+
+/** Options for building the canonical query string. */
+export interface CanonicalOptions {
+  /** Lowercase query keys before sorting, as the Go SDK v3 signer does (§C.1). */
+  lowercaseKeys?: boolean;
+}
+
+/** A request as received by a server (or about to be sent by a client), with raw wire data. */
+export interface SignableRequest {
+  method: string;
+  /** Raw path as on the wire, without the query. */
+  rawPath: string;
+  /** Raw query string as on the wire, without the leading "?"; "" for none. */
+  rawQuery: string;
+  /** Lowercase header names, as Node's IncomingMessage gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  /** Raw body bytes as received; "" for none. */
+  body: Uint8Array | string;
+}
+
+/** The three fields of an `SDK-HMAC-SHA256` Authorization header. */
+export interface ParsedAuthorization {
+  accessKey: string;
+  signedHeaders: string[];
+  signature: string;
+}
+
+/** Input for client-side signing. */
+export interface SignRequestInput {
+  method: string;
+  /** Path plus optional `?query`, exactly as it will go on the wire. */
+  url: string;
+  headers: Record<string, string>;
+  body: string | Uint8Array;
+  ak: string;
+  sk: string;
+  date: Date;
+  /** Headers to sign; defaults to every given header plus `x-sdk-date`. */
+  signedHeaderNames?: string[];
+}
+
+/** Why verification failed; names the first check that did not pass. */
+export type VerifyFailureReason =
+  | "missing_authorization"
+  | "malformed_authorization"
+  | "unknown_access_key"
+  | "missing_date"
+  | "malformed_date"
+  | "date_out_of_range"
+  | "missing_signed_header"
+  | "signature_mismatch";
+
+/** Outcome of {@link verifySignature}; never carries the expected signature. */
+export type VerifyResult =
+  | { ok: true; accessKey: string }
+  | { ok: false; reason: VerifyFailureReason; accessKey?: string };
+
+/** Percent-encodes the UTF-8 bytes of `s`, keeping only RFC 3986 unreserved characters; uppercase hex. */
+export function encodeRfc3986(s: string): string {
+  return Array.from(Buffer.from(s, "utf8"), (byte) => {
+    const ch = String.fromCharCode(byte);
+    return UNRESERVED_CHAR_RE.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }).join("");
+}
+
+/** Canonical URI: each segment decoded then re-encoded, always ending in "/"; duplicate slashes kept. */
+export function canonicalUri(rawPath: string): string {
+  const uri = rawPath
+    .split("/")
+    .map((segment) => encodeRfc3986(decodeOrRaw(segment)))
+    .join("/");
+  return uri.endsWith("/") ? uri : `${uri}/`;
+}
+
+/** Canonical query: decoded pairs sorted by key then value (UTF-16 code units), re-encoded, joined by "&". */
+export function canonicalQuery(rawQuery: string, opts: CanonicalOptions = {}): string {
+  return parseQuery(rawQuery)
+    .map(([key, value]): [string, string] => [opts.lowercaseKeys ? key.toLowerCase() : key, value])
+    .sort(([k1, v1], [k2, v2]) => byCodeUnit(k1, k2) || byCodeUnit(v1, v2))
+    .map(([key, value]) => `${encodeRfc3986(key)}=${encodeRfc3986(value)}`)
+    .join("&");
+}
+
+/** Payload hash: the `x-sdk-content-sha256` header (e.g. `UNSIGNED-PAYLOAD`) if present, else sha256 of the body. */
+export function payloadHash(req: Pick<SignableRequest, "headers" | "body">): string {
+  return headerValues(req.headers, "x-sdk-content-sha256")[0] ?? sha256Hex(req.body);
+}
+
+/** Canonical request text (§B.3 step 9), or `null` when a signed header is absent from the request. */
+export function canonicalRequest(
+  req: SignableRequest,
+  signedHeaders: string[],
+  opts: CanonicalOptions = {},
+): string | null {
+  const headerBlock = canonicalHeaders(req.headers, signedHeaders);
+  if (headerBlock === null) return null;
+  // headerBlock ends in "\n", which yields the empty line before the SignedHeaders line.
+  return [
+    req.method,
+    canonicalUri(req.rawPath),
+    canonicalQuery(req.rawQuery, opts),
+    headerBlock,
+    signedHeaders.join(";"),
+    payloadHash(req),
+  ].join("\n");
+}
+
+/** String to sign: algorithm, the X-Sdk-Date value verbatim, and the hex sha256 of the canonical request. */
+export function stringToSign(sdkDate: string, canonicalRequestText: string): string {
+  return `${ALGORITHM}\n${sdkDate}\n${sha256Hex(canonicalRequestText)}`;
+}
+
+/** Lowercase hex HMAC-SHA256 keyed directly with the SK string (no key derivation). */
+export function signature(sk: string, stringToSignText: string): string {
+  return createHmac("sha256", sk).update(stringToSignText).digest("hex");
+}
+
+/** Parses `SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`; `null` for any other shape or scheme. */
+export function parseAuthorization(header: string): ParsedAuthorization | null {
+  const match = AUTHORIZATION_RE.exec(header);
+  if (match === null) return null;
+  // All three groups are mandatory in the regex, so the defaults never apply.
+  const [accessKey = "", signedHeaders = "", sig = ""] = match.slice(1);
+  return { accessKey, signedHeaders: signedHeaders.split(";"), signature: sig };
+}
+
+/** Client side: returns the `X-Sdk-Date` and `Authorization` headers to add to the request. */
+export function signRequest(input: SignRequestInput): Record<string, string> {
+  const sdkDate = formatSdkDate(input.date);
+  const headers = Object.fromEntries(Object.entries(input.headers).map(([name, value]) => [name.toLowerCase(), value]));
+  headers["x-sdk-date"] = sdkDate;
+  const signedHeaders = (input.signedHeaderNames ?? Object.keys(headers))
+    .map((name) => name.toLowerCase())
+    .toSorted(byCodeUnit);
+  const [rawPath, rawQuery] = splitOnce(input.url, "?");
+  const canonical = canonicalRequest(
+    { method: input.method, rawPath, rawQuery, headers, body: input.body },
+    signedHeaders,
+  );
+  if (canonical === null) throw new Error("signRequest: a signed header name is not among the request headers");
+  const sig = signature(input.sk, stringToSign(sdkDate, canonical));
+  return {
+    "X-Sdk-Date": sdkDate,
+    Authorization: `${ALGORITHM} Access=${input.ak}, SignedHeaders=${signedHeaders.join(";")}, Signature=${sig}`,
+  };
+}
+
+/** Server side: checks Authorization, AK, X-Sdk-Date skew and signature, reporting the first failed check. */
+export function verifySignature(
+  req: SignableRequest,
+  lookupSecret: (accessKey: string) => string | undefined,
+  nowMs: number,
+  opts: { maxSkewMs?: number } = {},
+): VerifyResult {
+  const header = headerValues(req.headers, "authorization")[0];
+  if (header === undefined) return { ok: false, reason: "missing_authorization" };
+  const auth = parseAuthorization(header);
+  if (auth === null) return { ok: false, reason: "malformed_authorization" };
+  const { accessKey } = auth;
+  const fail = (reason: VerifyFailureReason): VerifyResult => ({ ok: false, reason, accessKey });
+
+  const sk = lookupSecret(accessKey);
+  if (sk === undefined) return fail("unknown_access_key");
+  const sdkDate = headerValues(req.headers, "x-sdk-date")[0];
+  if (sdkDate === undefined) return fail("missing_date");
+  const signedAtMs = parseSdkDate(sdkDate);
+  if (signedAtMs === null) return fail("malformed_date");
+  if (Math.abs(nowMs - signedAtMs) > (opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)) return fail("date_out_of_range");
+
+  const canonical = canonicalRequest(req, auth.signedHeaders);
+  if (canonical === null) return fail("missing_signed_header");
+  const matches = (text: string) => hexEqual(signature(sk, stringToSign(sdkDate, text)), auth.signature);
+  if (matches(canonical)) return { ok: true, accessKey };
+  // The Go SDK v3 signs lowercased query keys; the text only differs when some key has uppercase letters.
+  const lowered = canonicalRequest(req, auth.signedHeaders, { lowercaseKeys: true });
+  if (lowered !== null && lowered !== canonical && matches(lowered)) return { ok: true, accessKey };
+  return fail("signature_mismatch");
+}
+
+/** Formats a date as `YYYYMMDDTHHMMSSZ` in UTC. */
+export function formatSdkDate(d: Date): string {
+  return d.toISOString().replace(/[-:]|\.\d{3}/g, "");
+}
+
+/** Parses `YYYYMMDDTHHMMSSZ` to epoch ms; `null` unless it is well-formed and a real calendar date/time. */
+export function parseSdkDate(s: string): number | null {
+  if (!SDK_DATE_RE.test(s)) return null;
+  const ms = Date.parse(s.replace(SDK_DATE_RE, "$1-$2-$3T$4:$5:$6Z"));
+  // Date.parse rolls impossible values over (Feb 30, hour 24); the round trip rejects them.
+  return Number.isNaN(ms) || formatSdkDate(new Date(ms)) !== s ? null : ms;
+}
+
+/** One `name:value` line per signed header value, in the client's SignedHeaders order (§B.4 step 6). */
+function canonicalHeaders(headers: SignableRequest["headers"], signedHeaders: string[]): string | null {
+  let block = "";
+  for (const name of signedHeaders) {
+    const values = headerValues(headers, name.toLowerCase());
+    if (values.length === 0) return null;
+    // Sorted before trimming, as the Go signers do.
+    for (const value of values.toSorted(byCodeUnit)) block += `${name}:${value.trim()}\n`;
+  }
+  return block;
+}
+
+function headerValues(headers: SignableRequest["headers"], name: string): string[] {
+  const value = headers[name];
+  return typeof value === "string" ? [value] : (value ?? []);
+}
+
+function parseQuery(rawQuery: string): [string, string][] {
+  return rawQuery
+    .split("&")
+    .filter((part) => part !== "")
+    .map((part) => {
+      // '+' stays literal: these clients send spaces as %20.
+      const [key, value] = splitOnce(part, "=");
+      return [decodeOrRaw(key), decodeOrRaw(value)];
+    });
+}
+
+/** Splits at the first `sep`; the second part is "" when `sep` is absent. */
+function splitOnce(s: string, sep: string): [string, string] {
+  const at = s.indexOf(sep);
+  return at === -1 ? [s, ""] : [s.slice(0, at), s.slice(at + sep.length)];
+}
+
+/** Malformed escapes are kept raw: the client signed the text it sent. */
+function decodeOrRaw(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function byCodeUnit(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Constant-time, case-insensitive comparison of hex strings. */
+function hexEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a.toLowerCase());
+  const y = Buffer.from(b.toLowerCase());
+  return x.length === y.length && timingSafeEqual(x, y);
+}

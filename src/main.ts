@@ -1,0 +1,103 @@
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import closeWithGrace from "close-with-grace";
+import { pino } from "pino";
+import { buildServer } from "./api/server.js";
+import { ConfigError, loadConfig, type ServiceConfig } from "./config.js";
+import { systemClock } from "./domain/clock.js";
+import { DatabaseUrlError, openStore, type Store } from "./store/database.js";
+import { hasProject, isEmpty, readDemoSeed } from "./store/demo-seed.js";
+import { MigrationFailedError, migrateToLatest, SchemaTooNewError } from "./store/migrate.js";
+import { applySeed, readSeedFile, type SeedFile, SeedFileError } from "./store/seed-file.js";
+
+/** The only place that reads the environment, handles signals and sets the exit code. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = pino({ level: config.logLevel });
+  const clock = systemClock();
+  const store = await openConfiguredStore(config);
+  await migrateToLatest(store);
+  const demo = await applyStartupSeed(store, config, clock);
+
+  const app = await buildServer(
+    { store, clock, zone: config.timeZone, bodyLimitBytes: config.bodyLimitBytes },
+    { logger },
+  );
+  const address = await app.listen({ port: config.port, host: config.host });
+  if (demo && (await hasProject(store.db, demo.projectId))) printDemoBanner(address, demo);
+
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, "shutting down after an error");
+    else logger.info({ signal }, "shutting down");
+    await app.close();
+    await store.close();
+  });
+}
+
+async function openConfiguredStore(config: ServiceConfig): Promise<Store> {
+  if (config.databaseUrl.startsWith("sqlite:") && config.databaseUrl !== "sqlite::memory:") {
+    await mkdir(dirname(config.databaseUrl.slice("sqlite:".length)), { recursive: true });
+  }
+  return openStore(config.databaseUrl);
+}
+
+interface DemoCredentials {
+  readonly projectId: string;
+  readonly token: string;
+  readonly ak: string;
+  readonly sk: string;
+  readonly clusterId: string;
+}
+
+/** Applies SEED_FILE, or the demo seed on an empty database; returns the demo credentials when the demo applies. */
+async function applyStartupSeed(
+  store: Store,
+  config: ServiceConfig,
+  clock: ReturnType<typeof systemClock>,
+): Promise<DemoCredentials | undefined> {
+  if (config.seedFile) {
+    await applySeed(store, await readSeedFile(config.seedFile), clock);
+    return undefined;
+  }
+  const seed = await readDemoSeed();
+  if (await isEmpty(store.db)) await applySeed(store, seed, clock);
+  return demoCredentials(seed);
+}
+
+function demoCredentials(seed: SeedFile): DemoCredentials | undefined {
+  const project = seed.projects[0];
+  const key = project?.accessKeys?.[0];
+  const token = project?.tokens?.[0];
+  const cluster = project?.clusters?.[0];
+  if (!project || !key || !token || !cluster) return undefined;
+  return { projectId: project.id, token, ak: key.ak, sk: key.sk, clusterId: cluster.id };
+}
+
+function printDemoBanner(address: string, demo: DemoCredentials): void {
+  const cluster = `${address}/api/v3/projects/${demo.projectId}/clusters/${demo.clusterId}`;
+  process.stdout.write(
+    [
+      "",
+      `cce-upgrade is serving the demo project at ${address}`,
+      `  project id    ${demo.projectId}`,
+      `  X-Auth-Token  ${demo.token}`,
+      `  AK / SK       ${demo.ak} / ${demo.sk}`,
+      "",
+      "Try it:",
+      `  curl -s -H 'X-Auth-Token: ${demo.token}' ${address}/api/v3/projects/${demo.projectId}/clusters`,
+      `  curl -s -H 'X-Auth-Token: ${demo.token}' -H 'Content-Type: application/json' -X POST ${cluster}/operation/upgrade \\`,
+      `    -d '{"metadata":{"apiVersion":"v3","kind":"UpgradeTask"},"spec":{"clusterUpgradeAction":{"targetVersion":"v1.29","strategy":{"type":"inPlaceRollingUpdate"}}}}'`,
+      "",
+    ].join("\n"),
+  );
+}
+
+const EXPECTED_ERRORS = [ConfigError, DatabaseUrlError, SeedFileError, SchemaTooNewError, MigrationFailedError];
+
+main().catch((error: unknown) => {
+  const expected = EXPECTED_ERRORS.some((type) => error instanceof type);
+  process.stderr.write(
+    `cce-upgrade: ${expected ? (error as Error).message : String((error as Error).stack ?? error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import { Migrator, sql } from "kysely";
+import type { Store } from "./database.js";
+import { MIGRATIONS } from "./migrations/index.js";
+
+export class SchemaTooNewError extends Error {}
+export class MigrationFailedError extends Error {}
+
+const MIGRATION_TABLE = "schema_migrations";
+
+function migrator(store: Store): Migrator {
+  return new Migrator({
+    db: store.db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: `${MIGRATION_TABLE}_lock`,
+  });
+}
+
+/** Names of the migrations the database has applied; empty for a new database. */
+async function appliedMigrations(store: Store): Promise<string[]> {
+  const tables = await store.db.introspection.getTables();
+  if (!tables.some((t) => t.name === MIGRATION_TABLE)) return [];
+  const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(
+    store.db,
+  );
+  return rows.rows.map((r) => r.name);
+}
+
+/**
+ * Brings the schema up to date, each migration in its own transaction under the migrator's lock. Refuses a
+ * database that has migrations this code does not know: it was written by a newer version.
+ */
+export async function migrateToLatest(store: Store): Promise<void> {
+  await refuseNewerSchema(store);
+  const { error, results } = await migrator(store).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new MigrationFailedError(`migration ${failed} failed: ${String(error)}`, { cause: error });
+  }
+}
+
+async function refuseNewerSchema(store: Store): Promise<void> {
+  const known = Object.keys(MIGRATIONS);
+  const unknown = (await appliedMigrations(store)).filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new SchemaTooNewError(
+      `the database schema is newer than this code: it has applied ${unknown.join(", ")}, ` +
+        `but this code knows migrations only up to ${known.at(-1)}; upgrade cce-upgrade`,
+    );
+  }
+}
+
+/** True when every migration this code knows has been applied. */
+export async function isSchemaCurrent(store: Store): Promise<boolean> {
+  const applied = await appliedMigrations(store);
+  return Object.keys(MIGRATIONS).every((name) => applied.includes(name));
+}

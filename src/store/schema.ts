@@ -1,0 +1,110 @@
+import type { Generated } from "kysely";
+import type { UpgradeTaskPhase } from "../domain/upgrade-task.js";
+
+/** Instants are integers: microseconds since the Unix epoch (UTC); they are formatted only at the API edge. */
+type Micros = number;
+
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  created_at: Micros;
+}
+
+export interface ApiTokensTable {
+  /** Hex SHA-256 of the token: the token itself is never stored. */
+  token_sha256: string;
+  project_id: string;
+  /** Null for seed tokens, which do not expire. */
+  expires_at: Micros | null;
+  created_at: Micros;
+}
+
+export interface AccessKeysTable {
+  access_key: string;
+  project_id: string;
+  /** Kept in the clear: verifying an HMAC signature needs the secret itself. */
+  secret_key: string;
+  security_token: string | null;
+  created_at: Micros;
+}
+
+export interface ClustersTable {
+  id: string;
+  project_id: string;
+  name: string;
+  version: string;
+  platform_version: string;
+  phase: string;
+  flavor: string;
+  cluster_type: string;
+  category: string;
+  description: string;
+  created_at: Micros;
+  updated_at: Micros;
+}
+
+export interface NodePoolsTable {
+  cluster_id: string;
+  id: string;
+  name: string;
+  created_at: Micros;
+}
+
+export interface NodesTable {
+  id: string;
+  cluster_id: string;
+  pool_id: string;
+  name: string;
+  version: string;
+  status: string;
+  /** JSON object of Kubernetes labels. */
+  labels: string;
+  created_at: Micros;
+  updated_at: Micros;
+}
+
+export interface AddonsTable {
+  cluster_id: string;
+  name: string;
+  version: string;
+  updated_at: Micros;
+}
+
+export interface UpgradeTasksTable {
+  id: string;
+  project_id: string;
+  cluster_id: string;
+  phase: UpgradeTaskPhase;
+  from_version: string;
+  target_version: string;
+  target_platform_version: string;
+  /** JSON of the accepted `clusterUpgradeAction`, with the resolved target version. */
+  request: string;
+  /** JSON of the step plan, computed when the engine first takes the task. */
+  plan: string | null;
+  /** Index of the plan step the task is on. */
+  step_cursor: Generated<number>;
+  /** Hundredths of a percent, 0..10000; never decreases. */
+  progress: Generated<number>;
+  failure_reason: string | null;
+  /** A control the user asked for that the engine has not applied yet (`pause`). */
+  requested_control: string | null;
+  lease_owner: string | null;
+  lease_expires_at: Micros | null;
+  /** Bumped by every claim and state change: the fencing token of the lease protocol. */
+  fence: Generated<number>;
+  created_at: Micros;
+  updated_at: Micros;
+  completed_at: Micros | null;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  api_tokens: ApiTokensTable;
+  access_keys: AccessKeysTable;
+  clusters: ClustersTable;
+  node_pools: NodePoolsTable;
+  nodes: NodesTable;
+  addons: AddonsTable;
+  upgrade_tasks: UpgradeTasksTable;
+}

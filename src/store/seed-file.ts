@@ -1,0 +1,214 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { Kysely } from "kysely";
+import { type Static, Type } from "typebox";
+import { Compile } from "typebox/compile";
+import type { Clock } from "../domain/clock.js";
+import { resolveVersion } from "../domain/versions.js";
+import type { Store } from "./database.js";
+import type { Database } from "./schema.js";
+
+const NodePoolSeed = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 64, description: "Pool ID; the default pool is `DefaultPool`." }),
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    nodeCount: Type.Integer({ minimum: 0, maximum: 2000 }),
+    labels: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: "Labels every node of the pool carries." }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ClusterSeed = Type.Object(
+  {
+    id: Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" }),
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    version: Type.String({ description: "A catalogue version; `v1.28` means its newest patch." }),
+    platformVersion: Type.Optional(Type.String({ pattern: "^cce\\.\\d+\\.\\d+$" })),
+    flavor: Type.Optional(Type.String({ minLength: 1 })),
+    type: Type.Optional(Type.Union([Type.Literal("VirtualMachine"), Type.Literal("ARM64")])),
+    category: Type.Optional(Type.Union([Type.Literal("CCE"), Type.Literal("Turbo")])),
+    description: Type.Optional(Type.String()),
+    nodePools: Type.Optional(Type.Array(NodePoolSeed)),
+    addons: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { name: Type.String({ minLength: 1 }), version: Type.String({ minLength: 1 }) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ProjectSeed = Type.Object(
+  {
+    id: Type.String({ pattern: "^[0-9a-f]{32}$", description: "32 lowercase hex characters, as in Huawei Cloud." }),
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    tokens: Type.Optional(
+      Type.Array(Type.String({ minLength: 8, maxLength: 4096 }), { description: "Accepted as X-Auth-Token." }),
+    ),
+    accessKeys: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            ak: Type.String({ minLength: 1, maxLength: 128 }),
+            sk: Type.String({ minLength: 1, maxLength: 256 }),
+            securityToken: Type.Optional(Type.String({ minLength: 1 })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    clusters: Type.Optional(Type.Array(ClusterSeed)),
+  },
+  { additionalProperties: false },
+);
+
+/** The seed file: projects with their credentials and clusters. A public interface: keys are added, never renamed. */
+export const SeedFileSchema = Type.Object(
+  { $schema: Type.Optional(Type.String()), projects: Type.Array(ProjectSeed) },
+  { additionalProperties: false, $id: "https://cce-upgrade.dev/seed.schema.json", title: "cce-upgrade seed file" },
+);
+export type SeedFile = Static<typeof SeedFileSchema>;
+type ClusterSeedType = Static<typeof ClusterSeed>;
+
+const checkSeed = Compile(SeedFileSchema);
+
+export class SeedFileError extends Error {}
+
+/** Validates a parsed seed document; the error names the first offending key by its JSON path. */
+export function parseSeed(document: unknown, origin: string): SeedFile {
+  const first = checkSeed.Errors(document)[0];
+  if (first) throw new SeedFileError(`${origin}: ${first.instancePath || "/"} ${first.message}`);
+  const seed = document as SeedFile;
+  for (const [p, project] of seed.projects.entries()) {
+    for (const [c, cluster] of (project.clusters ?? []).entries()) {
+      if (!resolveVersion(cluster.version)) {
+        throw new SeedFileError(
+          `${origin}: /projects/${p}/clusters/${c}/version ${JSON.stringify(cluster.version)} is not a known CCE version`,
+        );
+      }
+    }
+  }
+  return seed;
+}
+
+/** Reads and validates a seed file from disk. */
+export async function readSeedFile(path: string): Promise<SeedFile> {
+  let document: unknown;
+  try {
+    document = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new SeedFileError(`${path}: ${(error as Error).message}`);
+  }
+  return parseSeed(document, path);
+}
+
+/** Hex SHA-256: how tokens are stored and looked up. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** A stable UUID for a seeded node, so re-applying a seed finds the same rows. */
+function seededNodeId(clusterId: string, poolId: string, index: number): string {
+  const h = createHash("sha1").update(`${clusterId}/${poolId}/${index}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((Number.parseInt(h[16] ?? "0", 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * Applies a seed in one transaction. Idempotent: rows that exist are left as they are (a cluster's version is never
+ * reset by a restart), so applying the same seed again changes nothing.
+ */
+export async function applySeed(store: Store, seed: SeedFile, clock: Clock): Promise<void> {
+  const now = clock.nowMicros();
+  await store.db.transaction().execute(async (trx) => {
+    for (const project of seed.projects) {
+      await trx
+        .insertInto("projects")
+        .values({ id: project.id, name: project.name, created_at: now })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      for (const token of project.tokens ?? []) {
+        await trx
+          .insertInto("api_tokens")
+          .values({ token_sha256: sha256Hex(token), project_id: project.id, expires_at: null, created_at: now })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+      for (const key of project.accessKeys ?? []) {
+        await trx
+          .insertInto("access_keys")
+          .values({
+            access_key: key.ak,
+            project_id: project.id,
+            secret_key: key.sk,
+            security_token: key.securityToken ?? null,
+            created_at: now,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+      for (const cluster of project.clusters ?? []) {
+        await insertCluster(trx, project.id, cluster, now);
+      }
+    }
+  });
+}
+
+async function insertCluster(db: Kysely<Database>, projectId: string, cluster: ClusterSeedType, now: number) {
+  const known = resolveVersion(cluster.version);
+  if (!known) throw new SeedFileError(`cluster ${cluster.name}: unknown version ${cluster.version}`);
+  await db
+    .insertInto("clusters")
+    .values({
+      id: cluster.id,
+      project_id: projectId,
+      name: cluster.name,
+      version: known.version,
+      platform_version: cluster.platformVersion ?? known.platformVersion,
+      phase: "Available",
+      flavor: cluster.flavor ?? "cce.s1.small",
+      cluster_type: cluster.type ?? "VirtualMachine",
+      category: cluster.category ?? "CCE",
+      description: cluster.description ?? "",
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  for (const pool of cluster.nodePools ?? []) {
+    await db
+      .insertInto("node_pools")
+      .values({ cluster_id: cluster.id, id: pool.id, name: pool.name, created_at: now })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    for (let index = 0; index < pool.nodeCount; index++) {
+      const name = `${cluster.name}-${pool.name}-${index + 1}`.toLowerCase();
+      await db
+        .insertInto("nodes")
+        .values({
+          id: seededNodeId(cluster.id, pool.id, index),
+          cluster_id: cluster.id,
+          pool_id: pool.id,
+          name,
+          version: known.version,
+          status: "Active",
+          labels: JSON.stringify({ ...pool.labels, name, "kubernetes.io/hostname": name }),
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
+  for (const addon of cluster.addons ?? []) {
+    await db
+      .insertInto("addons")
+      .values({ cluster_id: cluster.id, name: addon.name, version: addon.version, updated_at: now })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
