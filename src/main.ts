@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     { logger },
   );
   const address = await app.listen({ port: config.port, host: config.host });
+  process.stdout.write(`cce-upgrade listening at ${address} (database: ${store.dialect})\n`);
   if (demo && (await hasProject(store.db, demo.projectId))) printDemoBanner(address, demo);
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
@@ -78,7 +79,7 @@ function printDemoBanner(address: string, demo: DemoCredentials): void {
   process.stdout.write(
     [
       "",
-      `cce-upgrade is serving the demo project at ${address}`,
+      "Demo project:",
       `  project id    ${demo.projectId}`,
       `  X-Auth-Token  ${demo.token}`,
       `  AK / SK       ${demo.ak} / ${demo.sk}`,

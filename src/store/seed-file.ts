@@ -82,7 +82,11 @@ export class SeedFileError extends Error {}
 /** Validates a parsed seed document; the error names the first offending key by its JSON path. */
 export function parseSeed(document: unknown, origin: string): SeedFile {
   const first = checkSeed.Errors(document)[0];
-  if (first) throw new SeedFileError(`${origin}: ${first.instancePath || "/"} ${first.message}`);
+  if (first) {
+    // TypeBox reports an unknown key as the key's own schema being `false`.
+    const message = first.schemaPath.endsWith("/additionalProperties") ? "is not a known key" : first.message;
+    throw new SeedFileError(`${origin}: ${first.instancePath || "/"} ${message}`);
+  }
   const seed = document as SeedFile;
   for (const [p, project] of seed.projects.entries()) {
     for (const [c, cluster] of (project.clusters ?? []).entries()) {

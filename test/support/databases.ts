@@ -1,0 +1,66 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { type DialectName, openStore, type Store } from "../../src/store/database.js";
+import { migrateToLatest } from "../../src/store/migrate.js";
+
+/** PostgreSQL used by the tests; CI starts it (`.ci/run`). */
+export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const postgresUp = await postgresReachable();
+if (!postgresUp) {
+  if (process.env.CI) throw new Error(`PostgreSQL is required in CI but ${POSTGRES_URL} is not reachable`);
+  console.warn(`PostgreSQL at ${POSTGRES_URL} is not reachable: PostgreSQL tests are skipped`);
+}
+
+/** The dialects every store and engine test runs on. */
+export const DIALECTS: DialectName[] = postgresUp ? ["sqlite", "postgres"] : ["sqlite"];
+
+/** A database URL for a fresh, empty database of the dialect: a new SQLite file or a new PostgreSQL schema. */
+export function freshDatabaseUrl(dialect: DialectName): string {
+  if (dialect === "sqlite") return `sqlite:${join(mkdtempSync(join(tmpdir(), "cce-test-")), "cce.db")}`;
+  const schema = `t_${randomBytes(6).toString("hex")}`;
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set("schema", schema);
+  return url.toString();
+}
+
+/** A fresh, migrated store; `close` also drops a PostgreSQL test schema. */
+export async function freshStore(dialect: DialectName): Promise<Store & { url: string }> {
+  const url = freshDatabaseUrl(dialect);
+  const store = await openStore(url);
+  await migrateToLatest(store);
+  return {
+    ...store,
+    url,
+    async close() {
+      await store.close();
+      await dropSchemaOf(url);
+    },
+  };
+}
+
+/** Drops the PostgreSQL schema a test URL names; nothing for SQLite. */
+export async function dropSchemaOf(url: string): Promise<void> {
+  const schema = url.startsWith("postgres") ? new URL(url).searchParams.get("schema") : null;
+  if (!schema) return;
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  await client.query(`drop schema if exists ${schema} cascade`);
+  await client.end();
+}

@@ -1,0 +1,72 @@
+import type { Clock } from "../../src/domain/clock.js";
+import type { SeedFile } from "../../src/store/seed-file.js";
+
+export const PROJECT = "0123456789abcdef0123456789abcdef";
+export const OTHER_PROJECT = "fedcba9876543210fedcba9876543210";
+export const TOKEN = "test-token-project-one";
+export const OTHER_TOKEN = "test-token-project-two";
+export const CLUSTER = "11111111-2222-4333-8444-555555555555";
+export const OLD_CLUSTER = "22222222-3333-4444-8555-666666666666";
+export const OTHER_CLUSTER = "33333333-4444-4555-8666-777777777777";
+
+/** Two projects; the first has a v1.28 cluster with two pools and add-ons, and a v1.19 cluster. */
+export function testSeed(): SeedFile {
+  return {
+    projects: [
+      {
+        id: PROJECT,
+        name: "one",
+        tokens: [TOKEN],
+        accessKeys: [{ ak: "TESTAK1234567890", sk: "TESTSKsecretkey0987654321" }],
+        clusters: [
+          {
+            id: CLUSTER,
+            name: "prod-a",
+            version: "v1.28.15-r30",
+            nodePools: [
+              { id: "DefaultPool", name: "DefaultPool", nodeCount: 3 },
+              { id: "pool-b", name: "b", nodeCount: 2, labels: { role: "batch" } },
+            ],
+            addons: [
+              { name: "coredns", version: "1.28.4" },
+              { name: "autoscaler", version: "1.28.22" },
+            ],
+          },
+          { id: OLD_CLUSTER, name: "legacy", version: "v1.19.16-r4", nodePools: [] },
+        ],
+      },
+      {
+        id: OTHER_PROJECT,
+        name: "two",
+        tokens: [OTHER_TOKEN],
+        clusters: [{ id: OTHER_CLUSTER, name: "other", version: "v1.28.15-r30" }],
+      },
+    ],
+  };
+}
+
+/** A clock the test moves by hand. */
+export class ManualClock implements Clock {
+  constructor(private micros = Date.UTC(2026, 10, 29, 12, 0, 0) * 1000) {}
+  nowMicros(): number {
+    return this.micros;
+  }
+  advanceMs(ms: number): void {
+    this.micros += Math.round(ms * 1000);
+  }
+}
+
+/** The body terraform sends to start an upgrade (reference §2.1), with a chosen target. */
+export function upgradeBody(targetVersion: string, action: Record<string, unknown> = {}) {
+  return {
+    metadata: { kind: "UpgradeTask", apiVersion: "v3" },
+    spec: {
+      clusterUpgradeAction: {
+        targetVersion,
+        strategy: { type: "inPlaceRollingUpdate", inPlaceRollingUpdate: { userDefinedStep: 20 } },
+        nodePoolOrder: {},
+        ...action,
+      },
+    },
+  };
+}

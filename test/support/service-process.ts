@@ -1,0 +1,66 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+
+const TSX = new URL("../../node_modules/.bin/tsx", import.meta.url).pathname;
+const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
+
+/** The service as a user runs it: a separate process, with its output collected. */
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly address: string;
+  output(): string;
+  /** Sends a signal and waits for the exit code. */
+  stop(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `src/main.ts` with the given environment on a free port; resolves once it is listening. */
+export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = spawn(TSX, [MAIN], {
+    env: { ...process.env, PORT: "0", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output += chunk;
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 20_000);
+    const poll = setInterval(async () => {
+      const match = /listening at (http:\/\/[\d.:]+)/.exec(output);
+      if (child.exitCode !== null) reject(new Error(`service exited with ${child.exitCode}:\n${output}`));
+      if (!match?.[1]) return;
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolve(match[1]);
+    }, 50);
+  });
+  return {
+    child,
+    address,
+    output: () => output,
+    async stop(signal) {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = once(child, "exit");
+      child.kill(signal);
+      const [code] = await exited;
+      return code as number | null;
+    },
+  };
+}
+
+/** Runs the service expecting it to fail at start-up; resolves with its exit code and output. */
+export async function runFailingService(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(TSX, [MAIN], { env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output += chunk;
+  });
+  const [code] = await once(child, "exit");
+  return { code: code as number | null, output };
+}
