@@ -9,6 +9,15 @@ export interface ServiceConfig {
   readonly logLevel: string;
   readonly timeZone: DisplayZone;
   readonly bodyLimitBytes: number;
+  readonly engine: {
+    readonly enabled: boolean;
+    readonly concurrency: number;
+    readonly leaseTtlMs: number;
+    readonly pollIntervalMs: number;
+    readonly shutdownGraceMs: number;
+  };
+  /** Divides the simulator's step durations. */
+  readonly simSpeed: number;
 }
 
 export class ConfigError extends Error {}
@@ -30,6 +39,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     logLevel,
     timeZone,
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    engine: {
+      enabled: choice(env, "ENGINE", ["on", "off"], "on") === "on",
+      concurrency: integer(env, "ENGINE_CONCURRENCY", 16, 1, 10_000),
+      leaseTtlMs: integer(env, "LEASE_TTL_MS", 15_000, 100, 3_600_000),
+      pollIntervalMs: integer(env, "ENGINE_POLL_MS", 250, 1, 60_000),
+      shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    },
+    simSpeed: positiveNumber(env, "SIM_SPEED", 1),
   };
 }
 
@@ -44,6 +61,20 @@ function integer(
   if (text === undefined || text === "") return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max) fail(key, text, `an integer from ${min} to ${max}`);
+  return value;
+}
+
+function choice(env: Readonly<Record<string, string | undefined>>, key: string, allowed: string[], fallback: string) {
+  const text = env[key] || fallback;
+  if (!allowed.includes(text)) fail(key, text, `one of ${allowed.join(", ")}`);
+  return text;
+}
+
+function positiveNumber(env: Readonly<Record<string, string | undefined>>, key: string, fallback: number) {
+  const text = env[key];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!(value > 0)) fail(key, text, "a number above 0 (Infinity makes steps instant)");
   return value;
 }
 

@@ -1,12 +1,17 @@
+import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname } from "node:path";
 import closeWithGrace from "close-with-grace";
 import { pino } from "pino";
 import { buildServer } from "./api/server.js";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config.js";
 import { systemClock } from "./domain/clock.js";
+import { SimulatorDriver } from "./drivers/simulator.js";
+import { UpgradeEngine } from "./engine/upgrade-engine.js";
 import { DatabaseUrlError, openStore, type Store } from "./store/database.js";
 import { hasProject, isEmpty, readDemoSeed } from "./store/demo-seed.js";
+import { engineStore } from "./store/engine-store.js";
 import { MigrationFailedError, migrateToLatest, SchemaTooNewError } from "./store/migrate.js";
 import { applySeed, readSeedFile, type SeedFile, SeedFileError } from "./store/seed-file.js";
 
@@ -23,14 +28,30 @@ async function main(): Promise<void> {
     { store, clock, zone: config.timeZone, bodyLimitBytes: config.bodyLimitBytes },
     { logger },
   );
+  const engine = new UpgradeEngine(
+    engineStore(store),
+    new SimulatorDriver(store.db, clock, { speed: config.simSpeed }),
+    clock,
+    {
+      owner: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+      concurrency: config.engine.concurrency,
+      leaseTtlMs: config.engine.leaseTtlMs,
+      pollIntervalMs: config.engine.pollIntervalMs,
+      maxStepAttempts: 3,
+      retryBackoffMs: 500,
+    },
+    logger.child({ component: "engine" }),
+  );
   const address = await app.listen({ port: config.port, host: config.host });
+  if (config.engine.enabled) engine.start();
   process.stdout.write(`cce-upgrade listening at ${address} (database: ${store.dialect})\n`);
   if (demo && (await hasProject(store.db, demo.projectId))) printDemoBanner(address, demo);
 
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  // Stop taking requests (503 while closing), let current steps finish and hand tasks back, then close the database.
+  closeWithGrace({ delay: config.engine.shutdownGraceMs + 5_000 }, async ({ signal, err }) => {
     if (err) logger.error({ err }, "shutting down after an error");
     else logger.info({ signal }, "shutting down");
-    await app.close();
+    await Promise.all([app.close(), engine.stop(config.engine.shutdownGraceMs)]);
     await store.close();
   });
 }

@@ -11,7 +11,19 @@ export const ERROR_CATALOGUE = {
     gateway: false,
   },
   versionNotSupported: { status: 400, code: "CCE.01400015", message: "Version not supported.", gateway: false },
+  clusterStateForbids: {
+    status: 403,
+    code: "CCE.01403003",
+    message: "The cluster is in a state that does not allow the operation.",
+    gateway: false,
+  },
   resourceNotFound: { status: 404, code: "CCE.01404001", message: "Resource not found.", gateway: false },
+  outOfDateVersion: {
+    status: 409,
+    code: "CCE.01409002",
+    message: "Resource updated with out-of-date version.",
+    gateway: false,
+  },
   clusterLocked: { status: 429, code: "CCE.01429002", message: "Resource locked by other requests.", gateway: false },
   internal: { status: 500, code: "CCE.01500001", message: "Internal error.", gateway: false },
   apiNotFound: {

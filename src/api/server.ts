@@ -12,7 +12,9 @@ import { requireProjectCredential, tokenAuthenticator } from "./authentication.j
 import type { ApiContext } from "./context.js";
 import { ApiError, ERROR_CATALOGUE, type ErrorEntry, errorBody } from "./errors.js";
 import { clusterRoutes } from "./routes/clusters.js";
+import { extensionRoutes } from "./routes/extensions.js";
 import { healthRoutes } from "./routes/health.js";
+import { upgradeControlRoutes } from "./routes/upgrade-controls.js";
 import { upgradeTaskRoutes } from "./routes/upgrade-tasks.js";
 import { ErrorResponse } from "./schemas/common.js";
 import { describeValidationError, type ValidationIssue } from "./validation-message.js";
@@ -65,6 +67,8 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     cce.addHook("onRequest", requireProjectCredential(tokenAuthenticator(context.store, context.clock)));
     await cce.register(clusterRoutes(context));
     await cce.register(upgradeTaskRoutes(context));
+    await cce.register(upgradeControlRoutes(context));
+    await cce.register(extensionRoutes(context));
   });
   return app;
 }

@@ -16,7 +16,12 @@ export function upgradeTaskDocument(task: UpgradeTaskRow, zone: DisplayZone) {
       creationTimestamp: formatGoTime(task.created_at, zone),
       updateTimestamp: formatGoTime(task.updated_at, zone),
     },
-    spec: { version: task.from_version, targetVersion: task.target_version },
+    // `items` is CCE's free-form extra information; it carries the failure reason once there is one.
+    spec: {
+      version: task.from_version,
+      targetVersion: task.target_version,
+      ...(task.failure_reason !== null && { items: { failureReason: task.failure_reason } }),
+    },
     status: {
       phase: task.phase,
       progress: formatProgress(task.progress),

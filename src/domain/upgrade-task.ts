@@ -13,3 +13,39 @@ export function formatProgress(hundredths: number): string {
   const clamped = Math.min(10_000, Math.max(0, Math.round(hundredths)));
   return `${Math.floor(clamped / 100)}.${String(clamped % 100).padStart(2, "0")}`;
 }
+
+/** The controls CCE offers on a cluster's current upgrade task. */
+export type UpgradeControl = "pause" | "continue" | "retry";
+
+/** What a control does to a task in a given phase. */
+export type ControlDecision =
+  /** The task is mid-step: the engine pauses it once the current step has finished. */
+  | { readonly kind: "request-pause" }
+  /** A pause was requested and not applied yet: `continue` withdraws it. */
+  | { readonly kind: "withdraw-pause" }
+  | { readonly kind: "set-phase"; readonly phase: UpgradeTaskPhase }
+  | { readonly kind: "refuse"; readonly reason: string };
+
+/**
+ * The state machine of the controls: pause holds `Init`/`Queuing` at once and a `Running` task after its current step;
+ * continue resumes a paused task from its next step; retry re-runs a failed task from the failed step.
+ */
+export function decideControl(
+  phase: UpgradeTaskPhase,
+  pauseRequested: boolean,
+  control: UpgradeControl,
+): ControlDecision {
+  switch (control) {
+    case "pause":
+      if (phase === "Running") return { kind: "request-pause" };
+      if (phase === "Init" || phase === "Queuing") return { kind: "set-phase", phase: "Pause" };
+      return { kind: "refuse", reason: `the upgrade task is ${phase}; only a running or queued task can be paused` };
+    case "continue":
+      if (phase === "Pause") return { kind: "set-phase", phase: "Queuing" };
+      if (phase === "Running" && pauseRequested) return { kind: "withdraw-pause" };
+      return { kind: "refuse", reason: `the upgrade task is ${phase}; only a paused task can be continued` };
+    case "retry":
+      if (phase === "Failed") return { kind: "set-phase", phase: "Queuing" };
+      return { kind: "refuse", reason: `the upgrade task is ${phase}; only a failed task can be retried` };
+  }
+}

@@ -39,6 +39,10 @@ export interface ClustersTable {
   cluster_type: string;
   category: string;
   description: string;
+  /** Set while an upgrade has moved the control plane ahead of `version`. */
+  control_plane_version: string | null;
+  /** Why the cluster is not simply `Available`, e.g. the last upgrade's failure. */
+  status_reason: string | null;
   created_at: Micros;
   updated_at: Micros;
 }
@@ -98,7 +102,38 @@ export interface UpgradeTasksTable {
   completed_at: Micros | null;
 }
 
+/** An injected fault: the next `remaining` attempts of matching steps fail (or stall). */
+export interface ClusterFaultsTable {
+  id: string;
+  cluster_id: string;
+  step: string;
+  /** Node or add-on name (or pre-check item); null matches any target of the step kind. */
+  target: string | null;
+  mode: "fail" | "stall";
+  remaining: number;
+  error_code: string;
+  message: string;
+  /** 1 when the engine may retry the step by itself. */
+  retryable: number;
+  stall_ms: number;
+  created_at: Micros;
+}
+
+/** The simulator's record of every change it made to a cluster: one row per effect. */
+export interface SimulatorEventsTable {
+  id: string;
+  cluster_id: string;
+  task_id: string;
+  step: string;
+  target: string;
+  from_version: string;
+  to_version: string;
+  at: Micros;
+}
+
 export interface Database {
+  cluster_faults: ClusterFaultsTable;
+  simulator_events: SimulatorEventsTable;
   projects: ProjectsTable;
   api_tokens: ApiTokensTable;
   access_keys: AccessKeysTable;

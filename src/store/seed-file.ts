@@ -4,8 +4,10 @@ import type { Kysely } from "kysely";
 import { type Static, Type } from "typebox";
 import { Compile } from "typebox/compile";
 import type { Clock } from "../domain/clock.js";
+import { STEP_KINDS } from "../domain/upgrade-plan.js";
 import { resolveVersion } from "../domain/versions.js";
 import type { Store } from "./database.js";
+import { insertFault } from "./fault-queries.js";
 import type { Database } from "./schema.js";
 
 const NodePoolSeed = Type.Object(
@@ -16,6 +18,36 @@ const NodePoolSeed = Type.Object(
     labels: Type.Optional(
       Type.Record(Type.String(), Type.String(), { description: "Labels every node of the pool carries." }),
     ),
+  },
+  { additionalProperties: false },
+);
+
+/** A fault rule: the next `times` attempts of matching steps fail (or stall). Shared with the admin API. */
+export const FaultSeed = Type.Object(
+  {
+    step: Type.Union(STEP_KINDS.map((kind) => Type.Literal(kind))),
+    target: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "Node or add-on name, or pre-check item; absent: the first step of the kind.",
+      }),
+    ),
+    times: Type.Integer({ minimum: 1, maximum: 1000, description: "Attempts that fail before one succeeds." }),
+    error: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description: "Error code shown in the task, e.g. PodEvictionFailure.",
+    }),
+    message: Type.Optional(Type.String({ maxLength: 1024 })),
+    mode: Type.Optional(Type.Union([Type.Literal("fail"), Type.Literal("stall")], { description: "Default fail." })),
+    stallSeconds: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 86400,
+        description: "How long a stall lasts (default 3600); deleting the fault ends it.",
+      }),
+    ),
+    retryable: Type.Optional(Type.Boolean({ description: "Let the engine retry the step by itself (default false)." })),
   },
   { additionalProperties: false },
 );
@@ -39,6 +71,7 @@ const ClusterSeed = Type.Object(
         ),
       ),
     ),
+    faults: Type.Optional(Type.Array(FaultSeed, { description: "Faults the simulator injects into upgrades." })),
   },
   { additionalProperties: false },
 );
@@ -207,6 +240,9 @@ async function insertCluster(db: Kysely<Database>, projectId: string, cluster: C
         .onConflict((oc) => oc.doNothing())
         .execute();
     }
+  }
+  for (const [index, fault] of (cluster.faults ?? []).entries()) {
+    await insertFault(db, `${cluster.id}/seed-${index}`, cluster.id, fault, now);
   }
   for (const addon of cluster.addons ?? []) {
     await db

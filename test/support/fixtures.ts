@@ -54,6 +54,10 @@ export class ManualClock implements Clock {
   advanceMs(ms: number): void {
     this.micros += Math.round(ms * 1000);
   }
+  /** Time passes at once: waiting moves the clock. */
+  async sleep(ms: number): Promise<void> {
+    this.advanceMs(ms);
+  }
 }
 
 /** The body terraform sends to start an upgrade (reference §2.1), with a chosen target. */

@@ -1,7 +1,9 @@
 import type { Migration } from "kysely";
 import * as initial from "./0001-initial.js";
+import * as engine from "./0002-engine.js";
 
 /** Every migration, in order; names sort in application order. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001-initial": initial,
+  "0002-engine": engine,
 };

@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { formatGoTime } from "../../domain/go-time.js";
+import type { UpgradePlan } from "../../domain/upgrade-plan.js";
+import { formatProgress } from "../../domain/upgrade-task.js";
+import { findCluster } from "../../store/cluster-queries.js";
+import { deleteFault, type FaultRow, insertFault, listFaults } from "../../store/fault-queries.js";
+import { FaultSeed } from "../../store/seed-file.js";
+import { findUpgradeTask } from "../../store/upgrade-task-queries.js";
+import type { ApiContext } from "../context.js";
+import { ApiError } from "../errors.js";
+import { ClusterParams, FreeObject, TaskParams, withErrors } from "../schemas/common.js";
+
+const EXT = "/ext/v1/projects/:project_id/clusters/:cluster_id";
+
+const Fault = Type.Object({
+  id: Type.String(),
+  step: Type.String(),
+  target: Type.Union([Type.String(), Type.Null()]),
+  mode: Type.String(),
+  remaining: Type.Integer({ description: "Attempts that will still fail; 0 once spent." }),
+  error: Type.String(),
+  message: Type.String(),
+  retryable: Type.Boolean(),
+  stallSeconds: Type.Number(),
+});
+
+function faultDocument(row: FaultRow) {
+  return {
+    id: row.id,
+    step: row.step,
+    target: row.target,
+    mode: row.mode,
+    remaining: row.remaining,
+    error: row.error_code,
+    message: row.message,
+    retryable: row.retryable === 1,
+    stallSeconds: row.stall_ms / 1000,
+  };
+}
+
+/**
+ * Extensions outside the CCE paths: an upgrade task's plan (steps, batches, nodes, phases and times) and fault
+ * injection for the simulator. They use the same credentials as the CCE routes.
+ */
+export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
+  const { store, clock, zone } = context;
+  const time = (micros: number | null) => (micros === null ? null : formatGoTime(micros, zone));
+
+  async function requireCluster(projectId: string, clusterId: string) {
+    if (!(await findCluster(store.db, projectId, clusterId))) {
+      throw new ApiError("resourceNotFound", `cluster ${clusterId} not found`);
+    }
+  }
+
+  return async (app) => {
+    app.get(
+      `${EXT}/upgrade/tasks/:task_id/plan`,
+      {
+        schema: {
+          operationId: "ShowUpgradeTaskPlan",
+          tags: ["extensions"],
+          summary: "The plan of an upgrade task: which step, batch and node is being upgraded.",
+          params: TaskParams,
+          response: withErrors({ 200: FreeObject }),
+        },
+      },
+      async (request) => {
+        const { project_id: projectId, cluster_id: clusterId, task_id: taskId } = request.params;
+        const task = await findUpgradeTask(store.db, projectId, clusterId, taskId);
+        if (!task) throw new ApiError("resourceNotFound", `upgrade task ${taskId} not found`);
+        const plan: UpgradePlan = task.plan === null ? { steps: [] } : JSON.parse(task.plan);
+        return {
+          taskId: task.id,
+          phase: task.phase,
+          progress: formatProgress(task.progress),
+          pauseRequested: task.requested_control === "pause",
+          failureReason: task.failure_reason,
+          currentStep: task.plan === null ? null : task.step_cursor,
+          steps: plan.steps.map((step) => ({
+            ...step,
+            startedAt: time(step.startedAt),
+            finishedAt: time(step.finishedAt),
+            targets: step.targets.map((target) => ({ ...target, finishedAt: time(target.finishedAt) })),
+          })),
+        };
+      },
+    );
+
+    app.get(
+      `${EXT}/faults`,
+      {
+        schema: {
+          operationId: "ListFaults",
+          tags: ["extensions"],
+          params: ClusterParams,
+          response: withErrors({ 200: Type.Object({ items: Type.Array(Fault) }) }),
+        },
+      },
+      async (request) => {
+        await requireCluster(request.params.project_id, request.params.cluster_id);
+        return { items: (await listFaults(store.db, request.params.cluster_id)).map(faultDocument) };
+      },
+    );
+
+    app.post(
+      `${EXT}/faults`,
+      {
+        schema: {
+          operationId: "CreateFault",
+          tags: ["extensions"],
+          summary: "Inject a fault into the simulator: the next `times` matching step attempts fail (or stall).",
+          params: ClusterParams,
+          body: FaultSeed,
+          response: withErrors({ 201: Fault }),
+        },
+      },
+      async (request, reply) => {
+        await requireCluster(request.params.project_id, request.params.cluster_id);
+        const row = await insertFault(
+          store.db,
+          randomUUID(),
+          request.params.cluster_id,
+          request.body,
+          clock.nowMicros(),
+        );
+        return reply.code(201).send(faultDocument(row));
+      },
+    );
+
+    app.delete(
+      `${EXT}/faults/:fault_id`,
+      {
+        schema: {
+          operationId: "DeleteFault",
+          tags: ["extensions"],
+          params: Type.Object({ ...ClusterParams.properties, fault_id: Type.String({ maxLength: 128 }) }),
+          response: withErrors({ 204: Type.Null() }),
+        },
+      },
+      async (request, reply) => {
+        await requireCluster(request.params.project_id, request.params.cluster_id);
+        if (!(await deleteFault(store.db, request.params.cluster_id, request.params.fault_id))) {
+          throw new ApiError("resourceNotFound", `fault ${request.params.fault_id} not found`);
+        }
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

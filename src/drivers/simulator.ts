@@ -1,0 +1,202 @@
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Clock } from "../domain/clock.js";
+import type { PlanTarget, StepKind } from "../domain/upgrade-plan.js";
+import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
+import type { Database } from "../store/schema.js";
+
+/** How long each kind of step takes at `SIM_SPEED=1`: a 3-node cluster upgrades in about a minute. */
+export const SIMULATED_STEP_MS: Readonly<Record<StepKind, number>> = {
+  precheck: 4_000,
+  backup: 6_000,
+  master: 20_000,
+  addon: 3_000,
+  node: 10_000,
+};
+
+export interface SimulatorOptions {
+  /** Divides every step's duration; `Infinity` makes steps instant. */
+  readonly speed: number;
+  /** How often a stalled step looks whether its fault was removed. */
+  readonly stallPollMs?: number;
+}
+
+/**
+ * A cluster that exists only in the database: steps take simulated time, change versions in the store, and record
+ * each change in `simulator_events`. Every effect is a conditional update, so a step repeated after a crash, or run
+ * by a worker that lost its lease, changes nothing a second time.
+ */
+export class SimulatorDriver implements ClusterDriver {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly options: SimulatorOptions,
+  ) {}
+
+  async observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean> {
+    const { db } = this;
+    switch (context.step.kind) {
+      case "precheck":
+        return false;
+      case "backup":
+        return (await this.eventsFor(context, target.name)) > 0;
+      case "master": {
+        const row = await db
+          .selectFrom("clusters")
+          .select("control_plane_version")
+          .where("id", "=", context.clusterId)
+          .executeTakeFirst();
+        return row?.control_plane_version === target.toVersion;
+      }
+      case "addon": {
+        const row = await db
+          .selectFrom("addons")
+          .select("version")
+          .where("cluster_id", "=", context.clusterId)
+          .where("name", "=", target.name)
+          .executeTakeFirst();
+        return row?.version === target.toVersion;
+      }
+      case "node": {
+        const row = await db
+          .selectFrom("nodes")
+          .select("version")
+          .where("id", "=", target.id ?? "")
+          .executeTakeFirst();
+        return row?.version === target.toVersion;
+      }
+    }
+  }
+
+  async apply(context: StepContext, target: Readonly<PlanTarget>, signal: AbortSignal): Promise<TargetOutcome> {
+    await this.clock.sleep(SIMULATED_STEP_MS[context.step.kind] / this.options.speed, signal);
+    const fault = await this.takeFault(context, target.name);
+    if (fault?.mode === "stall") await this.stallWhile(fault.id, fault.stall_ms, signal);
+    if (fault?.mode === "fail") {
+      return {
+        ok: false,
+        failure: { code: fault.error_code, message: fault.message, retryable: fault.retryable === 1 },
+      };
+    }
+    await this.makeChange(context, target);
+    return { ok: true };
+  }
+
+  private async eventsFor(context: StepContext, target: string): Promise<number> {
+    const rows = await this.db
+      .selectFrom("simulator_events")
+      .select("id")
+      .where("task_id", "=", context.taskId)
+      .where("step", "=", context.step.kind)
+      .where("target", "=", target)
+      .execute();
+    return rows.length;
+  }
+
+  /** Consumes one attempt of the first matching fault rule, if any. */
+  private async takeFault(context: StepContext, target: string) {
+    return this.db.transaction().execute(async (trx) => {
+      const rule = await trx
+        .selectFrom("cluster_faults")
+        .selectAll()
+        .where("cluster_id", "=", context.clusterId)
+        .where("step", "=", context.step.kind)
+        .where("remaining", ">", 0)
+        .where((eb) => eb.or([eb("target", "is", null), eb("target", "=", target)]))
+        .orderBy("created_at")
+        .executeTakeFirst();
+      if (!rule) return undefined;
+      const taken = await trx
+        .updateTable("cluster_faults")
+        .set((eb) => ({ remaining: eb("remaining", "-", 1) }))
+        .where("id", "=", rule.id)
+        .where("remaining", ">", 0)
+        .executeTakeFirst();
+      return taken.numUpdatedRows > 0n ? rule : undefined;
+    });
+  }
+
+  /** A stall holds the step until its time is up or the fault is deleted. */
+  private async stallWhile(faultId: string, stallMs: number, signal: AbortSignal): Promise<void> {
+    const pollMs = this.options.stallPollMs ?? 200;
+    for (let waited = 0; waited < stallMs; waited += pollMs) {
+      const exists = await this.db
+        .selectFrom("cluster_faults")
+        .select("id")
+        .where("id", "=", faultId)
+        .executeTakeFirst();
+      if (!exists) return;
+      await this.clock.sleep(pollMs, signal);
+    }
+  }
+
+  /** The step's effect and its record, in one transaction; a change already made is not made again. */
+  private async makeChange(context: StepContext, target: Readonly<PlanTarget>): Promise<void> {
+    const now = this.clock.nowMicros();
+    await this.db.transaction().execute(async (trx) => {
+      const event = {
+        id: randomUUID(),
+        cluster_id: context.clusterId,
+        task_id: context.taskId,
+        step: context.step.kind,
+        target: target.name,
+        from_version: target.fromVersion,
+        to_version: target.toVersion,
+        at: now,
+      };
+      if (context.step.kind === "backup") {
+        // The backup is its record: taking it twice would leave two.
+        await trx
+          .insertInto("simulator_events")
+          .values(event)
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+        return;
+      }
+      const changed = await changeVersion(trx, context, target, now);
+      if (changed) await trx.insertInto("simulator_events").values(event).execute();
+    });
+  }
+}
+
+/** Moves one target to its version if it is not there yet; true when this call changed it. */
+async function changeVersion(
+  db: Kysely<Database>,
+  context: StepContext,
+  target: Readonly<PlanTarget>,
+  now: number,
+): Promise<boolean> {
+  const to = target.toVersion;
+  switch (context.step.kind) {
+    case "master": {
+      const result = await db
+        .updateTable("clusters")
+        .set({ control_plane_version: to, updated_at: now })
+        .where("id", "=", context.clusterId)
+        .where((eb) => eb.or([eb("control_plane_version", "is", null), eb("control_plane_version", "!=", to)]))
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    }
+    case "addon": {
+      const result = await db
+        .updateTable("addons")
+        .set({ version: to, updated_at: now })
+        .where("cluster_id", "=", context.clusterId)
+        .where("name", "=", target.name)
+        .where("version", "!=", to)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    }
+    case "node": {
+      const result = await db
+        .updateTable("nodes")
+        .set({ version: to, updated_at: now })
+        .where("id", "=", target.id ?? "")
+        .where("version", "!=", to)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    }
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,94 @@
+import type { PlanStep, PlanTarget, StepFailure, UpgradePlan } from "../domain/upgrade-plan.js";
+import type { NormalizedUpgradeAction } from "../domain/upgrade-request.js";
+import type { UpgradeTaskPhase } from "../domain/upgrade-task.js";
+
+/** A worker's hold on a task: every state-changing write names it and fails once another worker holds the task. */
+export interface Lease {
+  readonly taskId: string;
+  readonly owner: string;
+  /** The fencing token: the task's `fence` as of this worker's last write. */
+  fence: number;
+}
+
+/** A task as the engine works on it. */
+export interface ClaimedTask {
+  readonly id: string;
+  readonly projectId: string;
+  readonly clusterId: string;
+  readonly phase: UpgradeTaskPhase;
+  readonly fromVersion: string;
+  readonly targetVersion: string;
+  readonly targetPlatformVersion: string;
+  readonly action: NormalizedUpgradeAction;
+  readonly plan: UpgradePlan | null;
+  readonly cursor: number;
+  readonly pauseRequested: boolean;
+  readonly lease: Lease;
+}
+
+/** What one commit changes; the cluster fields change in the same transaction as the task. */
+export interface TaskChange {
+  readonly phase: UpgradeTaskPhase;
+  readonly plan: UpgradePlan;
+  readonly cursor: number;
+  readonly progress: number;
+  readonly failureReason?: string | null;
+  readonly completedAt?: number | null;
+  /** Turn a pending pause request into the `Pause` phase (only at a step boundary). */
+  readonly honourPause: boolean;
+  readonly cluster?: {
+    readonly phase: string;
+    readonly version?: string;
+    readonly platformVersion?: string;
+    readonly statusReason: string | null;
+  };
+}
+
+/** The outcome of a commit: the phase the task is in now, or `lost` when the lease is gone. */
+export type CommitOutcome = { readonly phase: UpgradeTaskPhase } | "lost";
+
+/** The cluster as the planner needs it. */
+export interface ClusterInventory {
+  readonly version: string;
+  readonly pools: readonly { readonly id: string }[];
+  readonly nodes: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly poolId: string;
+    readonly version: string;
+    readonly labels: Readonly<Record<string, string>>;
+  }[];
+  readonly addons: readonly { readonly name: string; readonly version: string }[];
+}
+
+/** The engine's view of the database. */
+export interface EngineStore {
+  /** Takes up to `limit` runnable tasks (`Queuing`/`Running`, lease free or expired) in one statement. */
+  claimRunnableTasks(owner: string, nowMicros: number, leaseTtlMicros: number, limit: number): Promise<ClaimedTask[]>;
+  /** Extends the lease; false when it was lost. */
+  renewLease(lease: Lease, expiresAtMicros: number): Promise<boolean>;
+  /** Gives the task up without changing its phase, so another worker resumes it. */
+  releaseLease(lease: Lease): Promise<void>;
+  /** Applies a change guarded by the lease, bumping the fence. */
+  commit(lease: Lease, change: TaskChange, nowMicros: number): Promise<CommitOutcome>;
+  /** The cluster's pools, nodes and add-ons, for planning. */
+  clusterInventory(clusterId: string): Promise<ClusterInventory>;
+}
+
+/** What a step does to one target, as the driver reports it. */
+export type TargetOutcome = { readonly ok: true } | { readonly ok: false; readonly failure: StepFailure };
+
+/** Everything a driver is told about the step it runs. */
+export interface StepContext {
+  readonly taskId: string;
+  readonly clusterId: string;
+  readonly step: Readonly<PlanStep>;
+  readonly stepIndex: number;
+  readonly attempt: number;
+}
+
+/** What a step does to a cluster. Steps are idempotent: `observe` says whether a target is already done. */
+export interface ClusterDriver {
+  observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean>;
+  apply(context: StepContext, target: Readonly<PlanTarget>, signal: AbortSignal): Promise<TargetOutcome>;
+}

@@ -1,0 +1,198 @@
+import type { Clock } from "../domain/clock.js";
+import {
+  type PlanStep,
+  type PlanTarget,
+  planProgress,
+  planUpgrade,
+  type StepFailure,
+  type UpgradePlan,
+} from "../domain/upgrade-plan.js";
+import type { ClaimedTask, ClusterDriver, EngineStore, StepContext, TargetOutcome, TaskChange } from "./ports.js";
+
+/** What a task run needs from its engine. */
+export interface TaskRunDeps {
+  readonly store: EngineStore;
+  readonly driver: ClusterDriver;
+  readonly clock: Clock;
+  readonly leaseTtlMs: number;
+  readonly maxStepAttempts: number;
+  readonly retryBackoffMs: number;
+  /** True once the engine drains: the run stops before its next step. */
+  readonly draining: () => boolean;
+  readonly log: (level: "info" | "warn" | "error", fields: object, message: string) => void;
+}
+
+/** Why a run ended: the task left `Running`, the lease was lost, or the engine handed the task back. */
+export type RunEnd = "finished" | "paused" | "failed" | "lost" | "released";
+
+class LeaseLostError extends Error {}
+
+/**
+ * Runs one claimed task step by step until it succeeds, fails, pauses, loses its lease or is handed back. Each step's
+ * start and result are committed under the lease; the driver is asked what is already done before it acts.
+ */
+export async function runClaimedTask(task: ClaimedTask, deps: TaskRunDeps, abort: AbortController): Promise<RunEnd> {
+  const renewal = renewLease(task, deps, abort);
+  try {
+    return await runSteps(task, deps, abort.signal);
+  } catch (error) {
+    if (error instanceof LeaseLostError || abort.signal.reason instanceof LeaseLostError) return "lost";
+    if (!abort.signal.aborted) throw error;
+    // Handed back mid-step (the drain's grace ran out): the successor repeats the step, observing first.
+    await deps.store.releaseLease(task.lease);
+    return "released";
+  } finally {
+    abort.abort(new Error("run ended"));
+    await renewal;
+  }
+}
+
+async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSignal): Promise<RunEnd> {
+  const plan = task.plan ?? (await makePlan(task, deps));
+  let cursor = task.cursor;
+  const commit = async (change: Omit<TaskChange, "plan" | "cursor" | "progress">) => {
+    const outcome = await deps.store.commit(
+      task.lease,
+      { ...change, plan, cursor, progress: planProgress(plan) },
+      deps.clock.nowMicros(),
+    );
+    if (outcome === "lost") throw new LeaseLostError();
+    return outcome.phase;
+  };
+  if (task.phase === "Init") await commit({ phase: "Queuing", honourPause: false });
+
+  while (cursor < plan.steps.length) {
+    const step = plan.steps[cursor] as PlanStep;
+    if (deps.draining()) {
+      await deps.store.releaseLease(task.lease);
+      return "released";
+    }
+    startStep(step, deps.clock.nowMicros());
+    const phase = await commit({
+      phase: "Running",
+      honourPause: true,
+      cluster: { phase: "Upgrading", statusReason: null },
+    });
+    if (phase === "Pause") return "paused";
+
+    const failure = await executeStep(task, step, cursor, deps, signal);
+    const now = deps.clock.nowMicros();
+    if (failure === undefined) {
+      finishStep(step, "Success", now, null);
+      cursor += 1;
+      if (cursor === plan.steps.length) break;
+      await commit({ phase: "Running", honourPause: false });
+      continue;
+    }
+    if (failure.retryable && step.attempts < deps.maxStepAttempts) {
+      step.error = failure;
+      await commit({ phase: "Running", honourPause: false });
+      await deps.clock.sleep(backoffMs(deps.retryBackoffMs, step.attempts), signal);
+      continue;
+    }
+    finishStep(step, "Failed", now, failure);
+    const reason = `${step.name}: ${failure.code}: ${failure.message}`;
+    await commit({
+      phase: "Failed",
+      failureReason: reason,
+      honourPause: false,
+      cluster: { phase: "Available", statusReason: reason },
+    });
+    deps.log("warn", { taskId: task.id, step: step.name, code: failure.code }, "upgrade step failed");
+    return "failed";
+  }
+  await commit({
+    phase: "Success",
+    completedAt: deps.clock.nowMicros(),
+    failureReason: null,
+    honourPause: false,
+    cluster: {
+      phase: "Available",
+      version: task.targetVersion,
+      platformVersion: task.targetPlatformVersion,
+      statusReason: null,
+    },
+  });
+  return "finished";
+}
+
+async function makePlan(task: ClaimedTask, deps: TaskRunDeps): Promise<UpgradePlan> {
+  const inventory = await deps.store.clusterInventory(task.clusterId);
+  return planUpgrade({
+    clusterVersion: task.fromVersion,
+    targetVersion: task.targetVersion,
+    pools: inventory.pools,
+    nodes: inventory.nodes,
+    addons: inventory.addons,
+    action: task.action,
+  });
+}
+
+function startStep(step: PlanStep, now: number): void {
+  step.phase = "Running";
+  step.attempts += 1;
+  step.startedAt ??= now;
+  step.error = null;
+}
+
+function finishStep(step: PlanStep, phase: "Success" | "Failed", now: number, failure: StepFailure | null): void {
+  step.phase = phase;
+  step.finishedAt = now;
+  step.error = failure;
+}
+
+/** Runs the step's unfinished targets together (a batch of nodes upgrades at once); the first failure, if any. */
+async function executeStep(
+  task: ClaimedTask,
+  step: PlanStep,
+  stepIndex: number,
+  deps: TaskRunDeps,
+  signal: AbortSignal,
+): Promise<StepFailure | undefined> {
+  const context: StepContext = { taskId: task.id, clusterId: task.clusterId, step, stepIndex, attempt: step.attempts };
+  const pending = step.targets.filter((target) => target.phase !== "Success");
+  const outcomes = await Promise.all(pending.map((target) => runTarget(context, target, deps, signal)));
+  const failed = outcomes.findIndex((outcome) => !outcome.ok);
+  const outcome = outcomes[failed];
+  if (!outcome || outcome.ok) return undefined;
+  const target = pending[failed] as PlanTarget;
+  const prefix = step.kind === "node" || step.kind === "addon" ? `${target.name}: ` : "";
+  return { ...outcome.failure, message: `${prefix}${outcome.failure.message}` };
+}
+
+async function runTarget(
+  context: StepContext,
+  target: PlanTarget,
+  deps: TaskRunDeps,
+  signal: AbortSignal,
+): Promise<TargetOutcome> {
+  const outcome = (await deps.driver.observe(context, target))
+    ? ({ ok: true } as const)
+    : await deps.driver.apply(context, target, signal);
+  signal.throwIfAborted();
+  target.phase = outcome.ok ? "Success" : "Failed";
+  target.finishedAt = outcome.ok ? deps.clock.nowMicros() : null;
+  return outcome;
+}
+
+/** Exponential backoff with full jitter. */
+function backoffMs(baseMs: number, attempt: number): number {
+  return Math.random() * baseMs * 2 ** Math.min(attempt, 10);
+}
+
+/** Keeps the lease alive while the run works; aborts the run when the lease is lost. */
+async function renewLease(task: ClaimedTask, deps: TaskRunDeps, abort: AbortController): Promise<void> {
+  const every = deps.leaseTtlMs / 3;
+  while (!abort.signal.aborted) {
+    try {
+      await deps.clock.sleep(every, abort.signal);
+      const fence = task.lease.fence;
+      const renewed = await deps.store.renewLease(task.lease, deps.clock.nowMicros() + deps.leaseTtlMs * 1000);
+      // A commit of our own that bumped the fence meanwhile is not a lost lease.
+      if (!renewed && task.lease.fence === fence && !abort.signal.aborted) abort.abort(new LeaseLostError());
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      deps.log("warn", { taskId: task.id, err: error }, "lease renewal failed; retrying");
+    }
+  }
+}

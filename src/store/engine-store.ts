@@ -1,0 +1,159 @@
+import { type Kysely, type Selectable, sql } from "kysely";
+import type { UpgradePlan } from "../domain/upgrade-plan.js";
+import type { NormalizedUpgradeAction } from "../domain/upgrade-request.js";
+import type { ClaimedTask, ClusterInventory, CommitOutcome, EngineStore, Lease, TaskChange } from "../engine/ports.js";
+import type { Store } from "./database.js";
+import type { Database, UpgradeTasksTable } from "./schema.js";
+
+/** Phases a worker keeps its lease through; any other phase ends the worker's hold on the task. */
+const HELD_PHASES = new Set(["Init", "Queuing", "Running"]);
+
+/** The engine's queries, the same for both dialects except the claim's row locking. */
+export function engineStore(store: Store): EngineStore {
+  const { db } = store;
+  return {
+    async claimRunnableTasks(owner, nowMicros, leaseTtlMicros, limit) {
+      let runnable = db
+        .selectFrom("upgrade_tasks")
+        .select("id")
+        .where("phase", "in", ["Init", "Queuing", "Running"])
+        .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", nowMicros)]))
+        .orderBy("created_at")
+        .limit(limit);
+      // PostgreSQL: replicas claiming at once skip each other's rows instead of waiting; SQLite has one writer.
+      if (store.dialect === "postgres") runnable = runnable.forUpdate().skipLocked();
+      const rows = await db
+        .updateTable("upgrade_tasks")
+        .set({ lease_owner: owner, lease_expires_at: nowMicros + leaseTtlMicros, fence: sql`fence + 1` })
+        .where("id", "in", runnable)
+        .returningAll()
+        .execute();
+      return rows.map((row) => toClaimedTask(row, owner));
+    },
+
+    async renewLease(lease, expiresAtMicros) {
+      const result = await db
+        .updateTable("upgrade_tasks")
+        .set({ lease_expires_at: expiresAtMicros })
+        .where("id", "=", lease.taskId)
+        .where("lease_owner", "=", lease.owner)
+        .where("fence", "=", lease.fence)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async releaseLease(lease) {
+      await db
+        .updateTable("upgrade_tasks")
+        .set({ lease_owner: null, lease_expires_at: null, fence: sql`fence + 1` })
+        .where("id", "=", lease.taskId)
+        .where("lease_owner", "=", lease.owner)
+        .where("fence", "=", lease.fence)
+        .execute();
+    },
+
+    commit: (lease, change, nowMicros) => commitChange(store, lease, change, nowMicros),
+
+    async clusterInventory(clusterId) {
+      return readInventory(db, clusterId);
+    },
+  };
+}
+
+function toClaimedTask(row: Selectable<UpgradeTasksTable>, owner: string): ClaimedTask {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    clusterId: row.cluster_id,
+    phase: row.phase,
+    fromVersion: row.from_version,
+    targetVersion: row.target_version,
+    targetPlatformVersion: row.target_platform_version,
+    action: JSON.parse(row.request) as NormalizedUpgradeAction,
+    plan: row.plan === null ? null : (JSON.parse(row.plan) as UpgradePlan),
+    cursor: row.step_cursor,
+    pauseRequested: row.requested_control === "pause",
+    lease: { taskId: row.id, owner, fence: row.fence },
+  };
+}
+
+/**
+ * One transaction: check the lease, write the task (turning a pending pause into `Pause` when asked to), and the
+ * cluster with it. Zero rows under the lease means another worker has the task: nothing is written.
+ */
+async function commitChange(store: Store, lease: Lease, change: TaskChange, nowMicros: number): Promise<CommitOutcome> {
+  return store.db.transaction().execute(async (trx) => {
+    let guard = trx
+      .selectFrom("upgrade_tasks")
+      .select(["requested_control", "progress"])
+      .where("id", "=", lease.taskId)
+      .where("lease_owner", "=", lease.owner)
+      .where("fence", "=", lease.fence);
+    if (store.dialect === "postgres") guard = guard.forUpdate();
+    const current = await guard.executeTakeFirst();
+    if (!current) return "lost" as const;
+
+    const pausing = change.honourPause && change.phase === "Running" && current.requested_control === "pause";
+    const phase = pausing ? "Pause" : change.phase;
+    const held = HELD_PHASES.has(phase);
+    await trx
+      .updateTable("upgrade_tasks")
+      .set({
+        phase,
+        plan: JSON.stringify(change.plan),
+        step_cursor: change.cursor,
+        progress: Math.max(current.progress, change.progress),
+        ...(change.failureReason !== undefined && { failure_reason: change.failureReason }),
+        ...(change.completedAt !== undefined && { completed_at: change.completedAt }),
+        requested_control: held ? current.requested_control : null,
+        lease_owner: held ? lease.owner : null,
+        lease_expires_at: held ? undefined : null,
+        fence: sql`fence + 1`,
+        updated_at: nowMicros,
+      })
+      .where("id", "=", lease.taskId)
+      .execute();
+    if (change.cluster) {
+      await trx
+        .updateTable("clusters")
+        .set({
+          phase: change.cluster.phase,
+          status_reason: change.cluster.statusReason,
+          ...(change.cluster.version && { version: change.cluster.version, control_plane_version: null }),
+          ...(change.cluster.platformVersion && { platform_version: change.cluster.platformVersion }),
+          updated_at: nowMicros,
+        })
+        .where("id", "=", trx.selectFrom("upgrade_tasks").select("cluster_id").where("id", "=", lease.taskId))
+        .execute();
+    }
+    lease.fence += 1;
+    return { phase };
+  });
+}
+
+async function readInventory(db: Kysely<Database>, clusterId: string): Promise<ClusterInventory> {
+  const [cluster, pools, nodes, addons] = await Promise.all([
+    db.selectFrom("clusters").select("version").where("id", "=", clusterId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom("node_pools")
+      .select("id")
+      .where("cluster_id", "=", clusterId)
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute(),
+    db.selectFrom("nodes").selectAll().where("cluster_id", "=", clusterId).orderBy("name").execute(),
+    db.selectFrom("addons").select(["name", "version"]).where("cluster_id", "=", clusterId).execute(),
+  ]);
+  return {
+    version: cluster.version,
+    pools,
+    nodes: nodes.map((n) => ({
+      id: n.id,
+      name: n.name,
+      poolId: n.pool_id,
+      version: n.version,
+      labels: JSON.parse(n.labels) as Record<string, string>,
+    })),
+    addons,
+  };
+}

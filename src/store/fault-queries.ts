@@ -1,0 +1,66 @@
+import type { Kysely, Selectable } from "kysely";
+import type { ClusterFaultsTable, Database } from "./schema.js";
+
+export type FaultRow = Selectable<ClusterFaultsTable>;
+
+/** A fault as users write it, in the seed file and the admin API. */
+export interface FaultSpec {
+  readonly step: string;
+  readonly target?: string | undefined;
+  readonly times: number;
+  readonly error: string;
+  readonly message?: string | undefined;
+  readonly mode?: "fail" | "stall" | undefined;
+  readonly stallSeconds?: number | undefined;
+  readonly retryable?: boolean | undefined;
+}
+
+/** Stores a fault rule; an existing ID is left alone, so re-applying a seed does not re-arm spent faults. */
+export async function insertFault(
+  db: Kysely<Database>,
+  id: string,
+  clusterId: string,
+  fault: FaultSpec,
+  nowMicros: number,
+): Promise<FaultRow> {
+  const row: FaultRow = {
+    id,
+    cluster_id: clusterId,
+    step: fault.step,
+    target: fault.target ?? null,
+    mode: fault.mode ?? "fail",
+    remaining: fault.times,
+    error_code: fault.error,
+    message: fault.message ?? `injected fault: ${fault.error}`,
+    retryable: fault.retryable ? 1 : 0,
+    stall_ms: Math.round((fault.stallSeconds ?? 3600) * 1000),
+    created_at: nowMicros,
+  };
+  await db
+    .insertInto("cluster_faults")
+    .values(row)
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  return row;
+}
+
+/** The fault rules of a cluster, oldest first, spent ones included. */
+export function listFaults(db: Kysely<Database>, clusterId: string): Promise<FaultRow[]> {
+  return db
+    .selectFrom("cluster_faults")
+    .selectAll()
+    .where("cluster_id", "=", clusterId)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+}
+
+/** Removes a fault rule (a stalled step then goes on); false when there was none. */
+export async function deleteFault(db: Kysely<Database>, clusterId: string, faultId: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom("cluster_faults")
+    .where("cluster_id", "=", clusterId)
+    .where("id", "=", faultId)
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
