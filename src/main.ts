@@ -116,8 +116,14 @@ function printDemoBanner(address: string, demo: DemoCredentials): void {
 
 const EXPECTED_ERRORS = [ConfigError, DatabaseUrlError, SeedFileError, SchemaTooNewError, MigrationFailedError];
 
+/** Configuration mistakes and system errors (a port in use, a missing file) are reported without a stack trace. */
+function isExpected(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return EXPECTED_ERRORS.some((type) => error instanceof type) || (typeof code === "string" && /^E[A-Z]+$/.test(code));
+}
+
 main().catch((error: unknown) => {
-  const expected = EXPECTED_ERRORS.some((type) => error instanceof type);
+  const expected = isExpected(error);
   process.stderr.write(
     `cce-upgrade: ${expected ? (error as Error).message : String((error as Error).stack ?? error)}\n`,
   );

@@ -60,7 +60,10 @@ async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSigna
     return outcome.phase;
   };
   if (task.phase === "Init") await commit({ phase: "Queuing", honourPause: false });
+  // A pause asked for while no worker held the task is honoured before any step starts.
+  if (task.pauseRequested && (await commit({ phase: "Running", honourPause: true })) === "Pause") return "paused";
 
+  let entered = false;
   while (cursor < plan.steps.length) {
     const step = plan.steps[cursor] as PlanStep;
     if (deps.draining()) {
@@ -68,12 +71,9 @@ async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSigna
       return "released";
     }
     startStep(step, deps.clock.nowMicros());
-    const phase = await commit({
-      phase: "Running",
-      honourPause: true,
-      cluster: { phase: "Upgrading", statusReason: null },
-    });
-    if (phase === "Pause") return "paused";
+    const cluster = entered ? undefined : { phase: "Upgrading", statusReason: null };
+    await commit({ phase: "Running", honourPause: false, ...(cluster && { cluster }) });
+    entered = true;
 
     const failure = await executeStep(task, step, cursor, deps, signal);
     const now = deps.clock.nowMicros();
@@ -81,7 +81,8 @@ async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSigna
       finishStep(step, "Success", now, null);
       cursor += 1;
       if (cursor === plan.steps.length) break;
-      await commit({ phase: "Running", honourPause: false });
+      // Pause takes effect here, between steps: the finished step is recorded, the next one has not started.
+      if ((await commit({ phase: "Running", honourPause: true })) === "Pause") return "paused";
       continue;
     }
     if (failure.retryable && step.attempts < deps.maxStepAttempts) {

@@ -9,6 +9,8 @@ export type DialectName = "sqlite" | "postgres";
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: DialectName;
+  /** PostgreSQL: the schema the tables live in. */
+  readonly schema?: string;
   close(): Promise<void>;
 }
 
@@ -58,8 +60,9 @@ async function openPostgres(url: string): Promise<Store> {
     },
   });
   if (schema) await pool.query(`create schema if not exists ${schema}`);
+  const current = (await pool.query<{ schema: string }>("select current_schema() as schema")).rows[0]?.schema;
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: "postgres", close: () => db.destroy() };
+  return { db, dialect: "postgres", schema: current ?? "public", close: () => db.destroy() };
 }
 
 /** True when an error is a unique-constraint violation, in either dialect. */

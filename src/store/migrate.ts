@@ -13,17 +13,27 @@ function migrator(store: Store): Migrator {
     provider: { getMigrations: async () => MIGRATIONS },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: `${MIGRATION_TABLE}_lock`,
+    // Kysely looks the tables up by introspection, which sees every PostgreSQL schema: name ours.
+    ...(store.schema !== undefined && { migrationTableSchema: store.schema }),
   });
 }
 
 /** Names of the migrations the database has applied; empty for a new database. */
 async function appliedMigrations(store: Store): Promise<string[]> {
-  const tables = await store.db.introspection.getTables();
-  if (!tables.some((t) => t.name === MIGRATION_TABLE)) return [];
-  const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(
-    store.db,
-  );
-  return rows.rows.map((r) => r.name);
+  try {
+    const table = store.schema === undefined ? MIGRATION_TABLE : `${store.schema}.${MIGRATION_TABLE}`;
+    const query = sql<{ name: string }>`select name from ${sql.table(table)} order by name`;
+    return (await query.execute(store.db)).rows.map((r) => r.name);
+  } catch (error) {
+    // Asking directly (not through introspection, which sees every PostgreSQL schema): no table, no migrations.
+    if (isMissingTable(error)) return [];
+    throw error;
+  }
+}
+
+function isMissingTable(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === "42P01" || (typeof message === "string" && message.startsWith("no such table"));
 }
 
 /**

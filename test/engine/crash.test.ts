@@ -1,0 +1,140 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { openStore } from "../../src/store/database.js";
+import { DIALECTS, dropSchemaOf, freshDatabaseUrl } from "../support/databases.js";
+import { PROJECT, TOKEN, upgradeBody } from "../support/fixtures.js";
+import { startService } from "../support/service-process.js";
+import { manyClustersSeed } from "../support/system.js";
+
+const CLUSTERS = 6;
+const NODES = 4;
+const headers = { "x-auth-token": TOKEN, "content-type": "application/json" };
+const clusterIds = Array.from({ length: CLUSTERS }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+
+function seedFile(): string {
+  const path = join(mkdtempSync(join(tmpdir(), "cce-crash-")), "seed.json");
+  writeFileSync(path, JSON.stringify(manyClustersSeed(CLUSTERS, NODES)));
+  return path;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each(DIALECTS)("crash safety on %s", (dialect) => {
+  it("finishes every task after kill -9 mid-upgrade, each node upgraded exactly once per task", async () => {
+    const env = {
+      DATABASE_URL: freshDatabaseUrl(dialect),
+      SEED_FILE: seedFile(),
+      SIM_SPEED: "12",
+      LEASE_TTL_MS: "800",
+      ENGINE_POLL_MS: "50",
+      ENGINE_CONCURRENCY: "3",
+    };
+    let service = await startService(env);
+    const base = `${service.address}/api/v3/projects/${PROJECT}/clusters`;
+    const tasks = await Promise.all(
+      clusterIds.map(async (cluster) => {
+        const response = await fetch(`${base}/${cluster}/operation/upgrade`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(upgradeBody("v1.29")),
+        });
+        expect(response.status).toBe(200);
+        return { cluster, uid: ((await response.json()) as { uid: string }).uid };
+      }),
+    );
+
+    const phases = async () =>
+      Promise.all(
+        tasks.map(async ({ cluster, uid }) => {
+          const url = `${service.address}/api/v3/projects/${PROJECT}/clusters/${cluster}/operation/upgrade/tasks/${uid}`;
+          return ((await (await fetch(url, { headers })).json()) as { status: { phase: string } }).status.phase;
+        }),
+      );
+    let kills = 0;
+    for (const delay of [150, 400]) {
+      // The kill must interrupt work, or the test would prove nothing: wait until some task is mid-upgrade.
+      while (!(await phases()).includes("Running")) await sleep(50);
+      await sleep(delay);
+      await service.stop("SIGKILL");
+      kills += 1;
+      service = await startService(env);
+    }
+
+    const deadline = Date.now() + 60_000;
+    while ((await phases()).some((phase) => phase !== "Success") && Date.now() < deadline) await sleep(200);
+    expect(await phases()).toEqual(Array(CLUSTERS).fill("Success"));
+    expect(await service.stop("SIGTERM")).toBe(0);
+
+    const store = await openStore(env.DATABASE_URL);
+    try {
+      const events = await store.db.selectFrom("simulator_events").select(["task_id", "step", "target"]).execute();
+      for (const { uid } of tasks) {
+        const nodes = events.filter((e) => e.task_id === uid && e.step === "node").map((e) => e.target);
+        expect(new Set(nodes).size).toBe(NODES);
+        expect(nodes).toHaveLength(NODES);
+        expect(events.filter((e) => e.task_id === uid && e.step === "master")).toHaveLength(1);
+      }
+      const versions = await store.db.selectFrom("nodes").select("version").distinct().execute();
+      expect(versions.map((v) => v.version)).toEqual(["v1.29.15-r50"]);
+      console.info(
+        `crash test (${dialect}): ${kills} kills, ${CLUSTERS} tasks, ${events.length} simulator effects, all Success`,
+      );
+    } finally {
+      await store.close();
+      await dropSchemaOf(env.DATABASE_URL);
+    }
+  }, 120_000);
+
+  it("SIGTERM hands a task back mid-step without failing it; the next start finishes it", async () => {
+    const env = {
+      DATABASE_URL: freshDatabaseUrl(dialect),
+      SEED_FILE: seedFile(),
+      SIM_SPEED: "40",
+      LEASE_TTL_MS: "30000",
+      ENGINE_POLL_MS: "50",
+      SHUTDOWN_GRACE_MS: "300",
+    };
+    let service = await startService(env);
+    const cluster = clusterIds[0] as string;
+    const ext = `${service.address}/ext/v1/projects/${PROJECT}/clusters/${cluster}`;
+    await fetch(`${ext}/faults`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ step: "master", times: 1, error: "Stall", mode: "stall", stallSeconds: 5 }),
+    });
+    const response = await fetch(
+      `${service.address}/api/v3/projects/${PROJECT}/clusters/${cluster}/operation/upgrade`,
+      {
+        method: "POST",
+        headers,
+        body: JSON.stringify(upgradeBody("v1.29")),
+      },
+    );
+    const { uid } = (await response.json()) as { uid: string };
+    const planUrl = () => `${service.address}/ext/v1/projects/${PROJECT}/clusters/${cluster}/upgrade/tasks/${uid}/plan`;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const plan = (await (await fetch(planUrl(), { headers })).json()) as { steps: { phase: string }[] };
+      if (plan.steps[2]?.phase === "Running") break;
+      await sleep(50);
+    }
+    expect(await service.stop("SIGTERM")).toBe(0);
+
+    const store = await openStore(env.DATABASE_URL);
+    const row = await store.db.selectFrom("upgrade_tasks").selectAll().where("id", "=", uid).executeTakeFirstOrThrow();
+    await store.close();
+    expect(row).toMatchObject({ phase: "Running", lease_owner: null, failure_reason: null });
+
+    service = await startService(env);
+    const taskUrl = `${service.address}/api/v3/projects/${PROJECT}/clusters/${cluster}/operation/upgrade/tasks/${uid}`;
+    let phase = "";
+    for (const end = Date.now() + 20_000; Date.now() < end && phase !== "Success"; await sleep(100)) {
+      phase = ((await (await fetch(taskUrl, { headers })).json()) as { status: { phase: string } }).status.phase;
+    }
+    expect(phase).toBe("Success");
+    expect(await service.stop("SIGTERM")).toBe(0);
+    await dropSchemaOf(env.DATABASE_URL);
+  }, 60_000);
+});
