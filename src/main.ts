@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   );
   const engine = new UpgradeEngine(
     engineStore(store),
-    new SimulatorDriver(store.db, clock, { speed: config.simSpeed }),
+    new SimulatorDriver(store, clock, { speed: config.simSpeed }),
     clock,
     {
       owner: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,

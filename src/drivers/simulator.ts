@@ -3,6 +3,8 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../domain/clock.js";
 import type { PlanTarget, StepKind } from "../domain/upgrade-plan.js";
 import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
+import type { Store } from "../store/database.js";
+import type { FaultRow } from "../store/fault-queries.js";
 import type { Database } from "../store/schema.js";
 
 /** How long each kind of step takes at `SIM_SPEED=1`: a 3-node cluster upgrades in about a minute. */
@@ -27,11 +29,17 @@ export interface SimulatorOptions {
  * by a worker that lost its lease, changes nothing a second time.
  */
 export class SimulatorDriver implements ClusterDriver {
+  readonly #faultCache = new Map<string, Promise<FaultRow[]>>();
+
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly store: Store,
     private readonly clock: Clock,
     private readonly options: SimulatorOptions,
   ) {}
+
+  private get db(): Kysely<Database> {
+    return this.store.db;
+  }
 
   async observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean> {
     const { db } = this;
@@ -69,7 +77,8 @@ export class SimulatorDriver implements ClusterDriver {
   }
 
   async apply(context: StepContext, target: Readonly<PlanTarget>, signal: AbortSignal): Promise<TargetOutcome> {
-    await this.clock.sleep(SIMULATED_STEP_MS[context.step.kind] / this.options.speed, signal);
+    const durationMs = SIMULATED_STEP_MS[context.step.kind] / this.options.speed;
+    if (durationMs > 0) await this.clock.sleep(durationMs, signal);
     const fault = await this.takeFault(context, target.name);
     if (fault?.mode === "stall") await this.stallWhile(fault.id, fault.stall_ms, signal);
     if (fault?.mode === "fail") {
@@ -93,27 +102,42 @@ export class SimulatorDriver implements ClusterDriver {
     return rows.length;
   }
 
-  /** Consumes one attempt of the first matching fault rule, if any. */
-  private async takeFault(context: StepContext, target: string) {
-    return this.db.transaction().execute(async (trx) => {
-      const rule = await trx
+  /** Consumes one attempt of the first matching fault rule, if any; most steps meet none and write nothing. */
+  private async takeFault(context: StepContext, target: string): Promise<FaultRow | undefined> {
+    const candidates = (await this.faultsOfStep(context)).filter(
+      (rule) => rule.target === null || rule.target === target,
+    );
+    for (const rule of candidates) {
+      const taken = await this.store.groupCommit.run((trx) =>
+        trx
+          .updateTable("cluster_faults")
+          .set((eb) => ({ remaining: eb("remaining", "-", 1) }))
+          .where("id", "=", rule.id)
+          .where("remaining", ">", 0)
+          .executeTakeFirst(),
+      );
+      if (taken.numUpdatedRows > 0n) return rule;
+    }
+    return undefined;
+  }
+
+  /** The armed fault rules for a step attempt, read once for all its targets (a batch has many). */
+  private faultsOfStep(context: StepContext): Promise<FaultRow[]> {
+    const key = `${context.taskId}/${context.stepIndex}/${context.attempt}`;
+    let rules = this.#faultCache.get(key);
+    if (!rules) {
+      rules = this.db
         .selectFrom("cluster_faults")
         .selectAll()
         .where("cluster_id", "=", context.clusterId)
         .where("step", "=", context.step.kind)
         .where("remaining", ">", 0)
-        .where((eb) => eb.or([eb("target", "is", null), eb("target", "=", target)]))
         .orderBy("created_at")
-        .executeTakeFirst();
-      if (!rule) return undefined;
-      const taken = await trx
-        .updateTable("cluster_faults")
-        .set((eb) => ({ remaining: eb("remaining", "-", 1) }))
-        .where("id", "=", rule.id)
-        .where("remaining", ">", 0)
-        .executeTakeFirst();
-      return taken.numUpdatedRows > 0n ? rule : undefined;
-    });
+        .execute();
+      if (this.#faultCache.size >= 4096) this.#faultCache.delete(this.#faultCache.keys().next().value as string);
+      this.#faultCache.set(key, rules);
+    }
+    return rules;
   }
 
   /** A stall holds the step until its time is up or the fault is deleted. */
@@ -133,7 +157,7 @@ export class SimulatorDriver implements ClusterDriver {
   /** The step's effect and its record, in one transaction; a change already made is not made again. */
   private async makeChange(context: StepContext, target: Readonly<PlanTarget>): Promise<void> {
     const now = this.clock.nowMicros();
-    await this.db.transaction().execute(async (trx) => {
+    await this.store.groupCommit.run(async (trx) => {
       const event = {
         id: randomUUID(),
         cluster_id: context.clusterId,

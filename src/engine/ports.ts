@@ -36,6 +36,8 @@ export interface TaskChange {
   readonly completedAt?: number | null;
   /** Turn a pending pause request into the `Pause` phase (only at a step boundary). */
   readonly honourPause: boolean;
+  /** The plan to store instead when the task pauses at this commit (the next step not started); built only then. */
+  readonly planIfPaused?: () => UpgradePlan;
   readonly cluster?: {
     readonly phase: string;
     readonly version?: string;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Clock } from "../domain/clock.js";
 import {
   type PlanStep,
@@ -32,6 +33,8 @@ class LeaseLostError extends Error {}
  * start and result are committed under the lease; the driver is asked what is already done before it acts.
  */
 export async function runClaimedTask(task: ClaimedTask, deps: TaskRunDeps, abort: AbortController): Promise<RunEnd> {
+  // Every target of a batch waits on this signal at once.
+  setMaxListeners(0, abort.signal);
   const renewal = renewLease(task, deps, abort);
   try {
     return await runSteps(task, deps, abort.signal);
@@ -64,16 +67,20 @@ async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSigna
   if (task.pauseRequested && (await commit({ phase: "Running", honourPause: true })) === "Pause") return "paused";
 
   let entered = false;
+  let started = false;
   while (cursor < plan.steps.length) {
     const step = plan.steps[cursor] as PlanStep;
-    if (deps.draining()) {
-      await deps.store.releaseLease(task.lease);
-      return "released";
+    if (!started) {
+      if (deps.draining()) {
+        await deps.store.releaseLease(task.lease);
+        return "released";
+      }
+      startStep(step, deps.clock.nowMicros());
+      const cluster = entered ? undefined : { phase: "Upgrading", statusReason: null };
+      await commit({ phase: "Running", honourPause: false, ...(cluster && { cluster }) });
+      entered = true;
     }
-    startStep(step, deps.clock.nowMicros());
-    const cluster = entered ? undefined : { phase: "Upgrading", statusReason: null };
-    await commit({ phase: "Running", honourPause: false, ...(cluster && { cluster }) });
-    entered = true;
+    started = false;
 
     const failure = await executeStep(task, step, cursor, deps, signal);
     const now = deps.clock.nowMicros();
@@ -81,8 +88,18 @@ async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSigna
       finishStep(step, "Success", now, null);
       cursor += 1;
       if (cursor === plan.steps.length) break;
-      // Pause takes effect here, between steps: the finished step is recorded, the next one has not started.
-      if ((await commit({ phase: "Running", honourPause: true })) === "Pause") return "paused";
+      // One commit records this step's result and starts the next; a pause honoured here stores the plan as it
+      // was between the two steps instead.
+      const next = plan.steps[cursor] as PlanStep;
+      const unstarted = { ...next };
+      const betweenSteps = () => ({ steps: plan.steps.map((s) => (s === next ? unstarted : s)) });
+      if (!deps.draining()) {
+        startStep(next, now);
+        started = true;
+      }
+      if ((await commit({ phase: "Running", honourPause: true, planIfPaused: betweenSteps })) === "Pause") {
+        return "paused";
+      }
       continue;
     }
     if (failure.retryable && step.attempts < deps.maxStepAttempts) {
@@ -167,9 +184,9 @@ async function runTarget(
   deps: TaskRunDeps,
   signal: AbortSignal,
 ): Promise<TargetOutcome> {
-  const outcome = (await deps.driver.observe(context, target))
-    ? ({ ok: true } as const)
-    : await deps.driver.apply(context, target, signal);
+  // Only a step that ran before (a crash, a lost lease, a retry) can have changed the cluster: ask first then.
+  const done = context.attempt > 1 && (await deps.driver.observe(context, target));
+  const outcome = done ? ({ ok: true } as const) : await deps.driver.apply(context, target, signal);
   signal.throwIfAborted();
   target.phase = outcome.ok ? "Success" : "Failed";
   target.finishedAt = outcome.ok ? deps.clock.nowMicros() : null;

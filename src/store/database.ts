@@ -1,6 +1,7 @@
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
+import { GroupCommitter } from "./group-commit.js";
 import type { Database } from "./schema.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -11,6 +12,8 @@ export interface Store {
   readonly dialect: DialectName;
   /** PostgreSQL: the schema the tables live in. */
   readonly schema?: string;
+  /** Shares one durable commit between the engine's and the simulator's small writes. */
+  readonly groupCommit: GroupCommitter;
   close(): Promise<void>;
 }
 
@@ -34,8 +37,25 @@ function openSqlite(path: string): Store {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: "sqlite", close: () => db.destroy() };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  return { db, dialect: "sqlite", groupCommit: new GroupCommitter(db), close: () => db.destroy() };
+}
+
+/** Statements are prepared once per SQL text: Kysely asks for a new one on every query, and preparing costs. */
+function withStatementCache(sqlite: SqliteDatabase.Database, limit = 512) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (!statement) {
+        statement = sqlite.prepare(text);
+        if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 const INT8_OID = 20;
@@ -62,7 +82,13 @@ async function openPostgres(url: string): Promise<Store> {
   if (schema) await pool.query(`create schema if not exists ${schema}`);
   const current = (await pool.query<{ schema: string }>("select current_schema() as schema")).rows[0]?.schema;
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: "postgres", schema: current ?? "public", close: () => db.destroy() };
+  return {
+    db,
+    dialect: "postgres",
+    schema: current ?? "public",
+    groupCommit: new GroupCommitter(db, 4),
+    close: () => db.destroy(),
+  };
 }
 
 /** True when an error is a unique-constraint violation, in either dialect. */

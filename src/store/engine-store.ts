@@ -32,24 +32,28 @@ export function engineStore(store: Store): EngineStore {
     },
 
     async renewLease(lease, expiresAtMicros) {
-      const result = await db
-        .updateTable("upgrade_tasks")
-        .set({ lease_expires_at: expiresAtMicros })
-        .where("id", "=", lease.taskId)
-        .where("lease_owner", "=", lease.owner)
-        .where("fence", "=", lease.fence)
-        .executeTakeFirst();
+      const result = await store.groupCommit.run((trx) =>
+        trx
+          .updateTable("upgrade_tasks")
+          .set({ lease_expires_at: expiresAtMicros })
+          .where("id", "=", lease.taskId)
+          .where("lease_owner", "=", lease.owner)
+          .where("fence", "=", lease.fence)
+          .executeTakeFirst(),
+      );
       return result.numUpdatedRows > 0n;
     },
 
     async releaseLease(lease) {
-      await db
-        .updateTable("upgrade_tasks")
-        .set({ lease_owner: null, lease_expires_at: null, fence: sql`fence + 1` })
-        .where("id", "=", lease.taskId)
-        .where("lease_owner", "=", lease.owner)
-        .where("fence", "=", lease.fence)
-        .execute();
+      await store.groupCommit.run((trx) =>
+        trx
+          .updateTable("upgrade_tasks")
+          .set({ lease_owner: null, lease_expires_at: null, fence: sql`fence + 1` })
+          .where("id", "=", lease.taskId)
+          .where("lease_owner", "=", lease.owner)
+          .where("fence", "=", lease.fence)
+          .execute(),
+      );
     },
 
     commit: (lease, change, nowMicros) => commitChange(store, lease, change, nowMicros),
@@ -82,7 +86,7 @@ function toClaimedTask(row: Selectable<UpgradeTasksTable>, owner: string): Claim
  * cluster with it. Zero rows under the lease means another worker has the task: nothing is written.
  */
 async function commitChange(store: Store, lease: Lease, change: TaskChange, nowMicros: number): Promise<CommitOutcome> {
-  return store.db.transaction().execute(async (trx) => {
+  const outcome = await store.groupCommit.run(async (trx): Promise<CommitOutcome> => {
     let guard = trx
       .selectFrom("upgrade_tasks")
       .select(["requested_control", "progress"])
@@ -100,7 +104,7 @@ async function commitChange(store: Store, lease: Lease, change: TaskChange, nowM
       .updateTable("upgrade_tasks")
       .set({
         phase,
-        plan: JSON.stringify(change.plan),
+        plan: JSON.stringify(pausing && change.planIfPaused ? change.planIfPaused() : change.plan),
         step_cursor: change.cursor,
         progress: Math.max(current.progress, change.progress),
         ...(change.failureReason !== undefined && { failure_reason: change.failureReason }),
@@ -126,9 +130,10 @@ async function commitChange(store: Store, lease: Lease, change: TaskChange, nowM
         .where("id", "=", trx.selectFrom("upgrade_tasks").select("cluster_id").where("id", "=", lease.taskId))
         .execute();
     }
-    lease.fence += 1;
     return { phase };
   });
+  if (outcome !== "lost") lease.fence += 1;
+  return outcome;
 }
 
 async function readInventory(db: Kysely<Database>, clusterId: string): Promise<ClusterInventory> {

@@ -25,7 +25,7 @@ export async function testSystem(
   const newEngine = () =>
     new UpgradeEngine(
       engineStore(store),
-      new SimulatorDriver(store.db, clock, { speed: options.speed ?? 400, stallPollMs: 20 }),
+      new SimulatorDriver(store, clock, { speed: options.speed ?? 400, stallPollMs: 20 }),
       clock,
       {
         owner: `test-${randomBytes(4).toString("hex")}`,

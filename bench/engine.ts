@@ -1,0 +1,167 @@
+// Engine throughput: many simulated upgrades at once with zero step durations, beside the raw durable single-row
+// commit rate of the same database, measured in the same run.
+// Usage: npx tsx bench/engine.ts [--clusters 1000] [--nodes 20] [--dialect sqlite|postgres] [--concurrency 256]
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { sql } from "kysely";
+import { systemClock } from "../src/domain/clock.js";
+import type { UpgradePlan } from "../src/domain/upgrade-plan.js";
+import { normalizeUpgradeAction } from "../src/domain/upgrade-request.js";
+import { SimulatorDriver } from "../src/drivers/simulator.js";
+import { UpgradeEngine } from "../src/engine/upgrade-engine.js";
+import { openStore, type Store } from "../src/store/database.js";
+import { engineStore } from "../src/store/engine-store.js";
+import { migrateToLatest } from "../src/store/migrate.js";
+import { applySeed, type SeedFile } from "../src/store/seed-file.js";
+
+const { values } = parseArgs({
+  options: {
+    clusters: { type: "string", default: "1000" },
+    nodes: { type: "string", default: "20" },
+    dialect: { type: "string", default: "sqlite" },
+    concurrency: { type: "string", default: "256" },
+    "commit-seconds": { type: "string", default: "3" },
+  },
+});
+const clusters = Number(values.clusters);
+const nodes = Number(values.nodes);
+const concurrency = Number(values.concurrency);
+const PROJECT = "0123456789abcdef0123456789abcdef";
+
+function databaseUrl(): string {
+  if (values.dialect === "sqlite") return `sqlite:${join(mkdtempSync(join(tmpdir(), "cce-bench-")), "bench.db")}`;
+  const url = new URL(process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test");
+  url.searchParams.set("schema", `bench_${Date.now()}`);
+  return url.toString();
+}
+
+/** Commits per second of single-row autocommit inserts: the durable write rate of this database. */
+async function rawCommitRate(store: Store, seconds: number): Promise<number> {
+  await sql`create table bench_commits (id text primary key, at bigint not null)`.execute(store.db);
+  const until = performance.now() + seconds * 1000;
+  let commits = 0;
+  while (performance.now() < until) {
+    await sql`insert into bench_commits (id, at) values (${randomUUID()}, ${Date.now()})`.execute(store.db);
+    commits += 1;
+  }
+  return commits / seconds;
+}
+
+function seed(): SeedFile {
+  return {
+    projects: [
+      {
+        id: PROJECT,
+        name: "bench",
+        clusters: Array.from({ length: clusters }, (_, i) => ({
+          id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+          name: `c${i}`,
+          version: "v1.28.15-r30",
+          nodePools: [{ id: "DefaultPool", name: "DefaultPool", nodeCount: nodes }],
+        })),
+      },
+    ],
+  };
+}
+
+async function createTasks(store: Store): Promise<void> {
+  const action = normalizeUpgradeAction(
+    {
+      targetVersion: "v1.29",
+      strategy: { type: "inPlaceRollingUpdate", inPlaceRollingUpdate: { userDefinedStep: 20 } },
+    },
+    "v1.29.15-r50",
+  );
+  const now = Date.now() * 1000;
+  const rows = Array.from({ length: clusters }, (_, i) => ({
+    id: randomUUID(),
+    project_id: PROJECT,
+    cluster_id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    phase: "Queuing" as const,
+    from_version: "v1.28.15-r30",
+    target_version: "v1.29.15-r50",
+    target_platform_version: "cce.12.0",
+    request: JSON.stringify(action),
+    plan: null,
+    failure_reason: null,
+    requested_control: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    created_at: now + i,
+    updated_at: now + i,
+    completed_at: null,
+  }));
+  for (let i = 0; i < rows.length; i += 200)
+    await store.db
+      .insertInto("upgrade_tasks")
+      .values(rows.slice(i, i + 200))
+      .execute();
+}
+
+async function main(): Promise<void> {
+  const url = databaseUrl();
+  const store = await openStore(url);
+  await migrateToLatest(store);
+  const clock = systemClock();
+  const commitRate = await rawCommitRate(store, Number(values["commit-seconds"]));
+  await applySeed(store, seed(), clock);
+  await createTasks(store);
+
+  const silent = {
+    info() {},
+    warn() {},
+    error(fields: object, message: string) {
+      console.error(message, fields);
+    },
+  };
+  const engine = new UpgradeEngine(
+    engineStore(store),
+    new SimulatorDriver(store, clock, { speed: Number.POSITIVE_INFINITY }),
+    clock,
+    { owner: "bench", concurrency, leaseTtlMs: 60_000, pollIntervalMs: 10, maxStepAttempts: 1, retryBackoffMs: 0 },
+    silent,
+  );
+  const started = performance.now();
+  engine.start();
+  for (;;) {
+    const row = await store.db
+      .selectFrom("upgrade_tasks")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("phase", "=", "Success")
+      .executeTakeFirstOrThrow();
+    if (Number(row.n) === clusters) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await engine.stop(1000);
+
+  const plans = await store.db.selectFrom("upgrade_tasks").select("plan").execute();
+  const steps = plans.reduce(
+    (sum, row) => sum + (JSON.parse(row.plan ?? '{"steps":[]}') as UpgradePlan).steps.length,
+    0,
+  );
+  const transitions = steps * 2;
+  const rssMiB = process.resourceUsage().maxRSS / 1024;
+  await store.close();
+
+  const rows = [
+    ["database", values.dialect],
+    ["clusters × nodes", `${clusters} × ${nodes}`],
+    ["engine concurrency", String(concurrency)],
+    ["raw single-row commits/s", commitRate.toFixed(0)],
+    ["upgrades completed", String(clusters)],
+    ["steps (Init→Running→Success each)", String(steps)],
+    ["step transitions/s", (transitions / seconds).toFixed(0)],
+    ["ratio to raw commits/s", (transitions / seconds / commitRate).toFixed(2)],
+    ["node upgrades/s", ((clusters * nodes) / seconds).toFixed(0)],
+    ["wall time (s)", seconds.toFixed(1)],
+    ["peak RSS (MiB)", rssMiB.toFixed(0)],
+  ];
+  const width = Math.max(...rows.map(([k]) => (k as string).length));
+  for (const [key, value] of rows) console.log(`${(key as string).padEnd(width)}  ${value}`);
+}
+
+await main();
