@@ -131,7 +131,17 @@ export interface SimulatorEventsTable {
   at: Micros;
 }
 
+/** An IAM user who gets project-scoped tokens from `POST /v3/auth/tokens`. */
+export interface IamUsersTable {
+  project_id: string;
+  name: string;
+  /** `scrypt$<salt hex>$<key hex>`: the password itself is never stored. */
+  password_hash: string;
+  created_at: Micros;
+}
+
 export interface Database {
+  iam_users: IamUsersTable;
   cluster_faults: ClusterFaultsTable;
   simulator_events: SimulatorEventsTable;
   projects: ProjectsTable;

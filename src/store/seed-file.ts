@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Kysely } from "kysely";
 import { type Static, Type } from "typebox";
@@ -95,6 +95,18 @@ const ProjectSeed = Type.Object(
         ),
       ),
     ),
+    users: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 64 }),
+            password: Type.String({ minLength: 1, maxLength: 256 }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: "IAM users: POST /v3/auth/tokens (password method) gives them tokens for this project." },
+      ),
+    ),
     clusters: Type.Optional(Type.Array(ClusterSeed)),
   },
   { additionalProperties: false },
@@ -144,6 +156,21 @@ export async function readSeedFile(path: string): Promise<SeedFile> {
   return parseSeed(document, path);
 }
 
+/** A salted scrypt hash, `scrypt$<salt>$<key>`; checked with `verifyPassword`. */
+export function hashPassword(password: string): string {
+  const salt = randomBytes(16);
+  return `scrypt$${salt.toString("hex")}$${scryptSync(password, salt, 32).toString("hex")}`;
+}
+
+/** Checks a password against `hashPassword`'s output in constant time. */
+export function verifyPassword(password: string, stored: string): boolean {
+  const [scheme, salt, key] = stored.split("$");
+  if (scheme !== "scrypt" || !salt || !key) return false;
+  const expected = Buffer.from(key, "hex");
+  const actual = scryptSync(password, Buffer.from(salt, "hex"), expected.length);
+  return timingSafeEqual(actual, expected);
+}
+
 /** Hex SHA-256: how tokens are stored and looked up. */
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -183,6 +210,18 @@ export async function applySeed(store: Store, seed: SeedFile, clock: Clock): Pro
             project_id: project.id,
             secret_key: key.sk,
             security_token: key.securityToken ?? null,
+            created_at: now,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+      for (const user of project.users ?? []) {
+        await trx
+          .insertInto("iam_users")
+          .values({
+            project_id: project.id,
+            name: user.name,
+            password_hash: hashPassword(user.password),
             created_at: now,
           })
           .onConflict((oc) => oc.doNothing())
