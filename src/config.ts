@@ -9,6 +9,8 @@ export interface ServiceConfig {
   readonly logLevel: string;
   readonly timeZone: DisplayZone;
   readonly bodyLimitBytes: number;
+  /** Lifetime of tokens issued by POST /v3/auth/tokens. */
+  readonly tokenTtlMs: number;
   readonly engine: {
     readonly enabled: boolean;
     readonly concurrency: number;
@@ -39,6 +41,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     logLevel,
     timeZone,
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    tokenTtlMs: integer(env, "TOKEN_TTL_SECONDS", 86_400, 1, 31 * 86_400) * 1000,
     engine: {
       enabled: choice(env, "ENGINE", ["on", "off"], "on") === "on",
       concurrency: integer(env, "ENGINE_CONCURRENCY", 16, 1, 10_000),

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const demo = await applyStartupSeed(store, config, clock);
 
   const app = await buildServer(
-    { store, clock, zone: config.timeZone, bodyLimitBytes: config.bodyLimitBytes },
+    { store, clock, zone: config.timeZone, bodyLimitBytes: config.bodyLimitBytes, tokenTtlMs: config.tokenTtlMs },
     { logger },
   );
   const engine = new UpgradeEngine(
@@ -68,6 +68,7 @@ interface DemoCredentials {
   readonly token: string;
   readonly ak: string;
   readonly sk: string;
+  readonly user: { readonly name: string; readonly password: string } | undefined;
   readonly clusterId: string;
 }
 
@@ -92,7 +93,7 @@ function demoCredentials(seed: SeedFile): DemoCredentials | undefined {
   const token = project?.tokens?.[0];
   const cluster = project?.clusters?.[0];
   if (!project || !key || !token || !cluster) return undefined;
-  return { projectId: project.id, token, ak: key.ak, sk: key.sk, clusterId: cluster.id };
+  return { projectId: project.id, token, ak: key.ak, sk: key.sk, user: project.users?.[0], clusterId: cluster.id };
 }
 
 function printDemoBanner(address: string, demo: DemoCredentials): void {
@@ -104,6 +105,7 @@ function printDemoBanner(address: string, demo: DemoCredentials): void {
       `  project id    ${demo.projectId}`,
       `  X-Auth-Token  ${demo.token}`,
       `  AK / SK       ${demo.ak} / ${demo.sk}`,
+      ...(demo.user ? [`  IAM user      ${demo.user.name} / ${demo.user.password}  (POST /v3/auth/tokens)`] : []),
       "",
       "Try it:",
       `  curl -s -H 'X-Auth-Token: ${demo.token}' ${address}/api/v3/projects/${demo.projectId}/clusters`,

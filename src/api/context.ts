@@ -10,4 +10,6 @@ export interface ApiContext {
   readonly zone: DisplayZone;
   /** Largest request body accepted, in bytes. */
   readonly bodyLimitBytes: number;
+  /** How long a token from `POST /v3/auth/tokens` works. */
+  readonly tokenTtlMs: number;
 }

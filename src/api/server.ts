@@ -8,12 +8,14 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import { requireProjectCredential, tokenAuthenticator } from "./authentication.js";
+import { credentialAuthenticator, DEFAULT_AUTHENTICATION, requireProjectCredential } from "./authentication.js";
 import type { ApiContext } from "./context.js";
 import { ApiError, ERROR_CATALOGUE, type ErrorEntry, errorBody } from "./errors.js";
+import { keepRawBody } from "./raw-body.js";
 import { clusterRoutes } from "./routes/clusters.js";
 import { extensionRoutes } from "./routes/extensions.js";
 import { healthRoutes } from "./routes/health.js";
+import { iamRoutes } from "./routes/iam.js";
 import { upgradeControlRoutes } from "./routes/upgrade-controls.js";
 import { upgradeTaskRoutes } from "./routes/upgrade-tasks.js";
 import { ErrorResponse } from "./schemas/common.js";
@@ -56,15 +58,25 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
         version: "0.1.0",
         description: "Huawei Cloud CCE v3 Cluster Upgrade API, self-hosted. Extensions live under /ext/v1.",
       },
-      components: { securitySchemes: { token: { type: "apiKey", in: "header", name: "X-Auth-Token" } } },
-      security: [{ token: [] }],
+      components: {
+        securitySchemes: {
+          token: { type: "apiKey", in: "header", name: "X-Auth-Token" },
+          aksk: { type: "apiKey", in: "header", name: "Authorization", description: "SDK-HMAC-SHA256 signature" },
+        },
+      },
+      security: [{ token: [] }, { aksk: [] }],
     },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(context.store));
+  await app.register(iamRoutes(context));
   await app.register(async (cce) => {
-    cce.addHook("onRequest", requireProjectCredential(tokenAuthenticator(context.store, context.clock)));
+    const authenticator = credentialAuthenticator(context.store, context.clock, {
+      ...DEFAULT_AUTHENTICATION,
+      bodyLimitBytes: context.bodyLimitBytes,
+    });
+    cce.addHook("preValidation", requireProjectCredential(authenticator));
     await cce.register(clusterRoutes(context));
     await cce.register(upgradeTaskRoutes(context));
     await cce.register(upgradeControlRoutes(context));
@@ -89,6 +101,7 @@ function installJsonParser(app: JsonParserHost): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
     const bytes = body as Buffer;
+    keepRawBody(request, bytes);
     if (bytes.length === 0) return done(null, undefined);
     let text: string;
     try {

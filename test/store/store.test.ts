@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { UpgradeTaskPhase } from "../../src/domain/upgrade-task.js";
 import { findCluster, listAddons, listClusters, listNodePools, listNodes } from "../../src/store/cluster-queries.js";
-import { projectOfToken } from "../../src/store/credential-queries.js";
+import { findTokenGrant, insertApiToken } from "../../src/store/credential-queries.js";
 import { readDemoSeed } from "../../src/store/demo-seed.js";
 import { isSchemaCurrent, migrateToLatest, SchemaTooNewError } from "../../src/store/migrate.js";
 import { MIGRATIONS } from "../../src/store/migrations/index.js";
@@ -110,16 +110,15 @@ describe.each(DIALECTS)("store on %s", (dialect) => {
       expect(await listClusters(store.db, PROJECT, { phase: "Upgrading" })).toEqual([]);
     });
 
-    it("finds a token's project and ignores unknown or expired tokens", async () => {
+    it("finds a token's project and expiry by its hash", async () => {
       const now = clock.nowMicros();
-      expect(await projectOfToken(store.db, sha256Hex(TOKEN), now)).toBe(PROJECT);
-      expect(await projectOfToken(store.db, sha256Hex("nope"), now)).toBeUndefined();
-      await store.db
-        .insertInto("api_tokens")
-        .values({ token_sha256: sha256Hex("short-lived"), project_id: PROJECT, expires_at: now + 10, created_at: now })
-        .execute();
-      expect(await projectOfToken(store.db, sha256Hex("short-lived"), now)).toBe(PROJECT);
-      expect(await projectOfToken(store.db, sha256Hex("short-lived"), now + 10)).toBeUndefined();
+      expect(await findTokenGrant(store.db, sha256Hex(TOKEN))).toEqual({ projectId: PROJECT, expiresAt: null });
+      expect(await findTokenGrant(store.db, sha256Hex("nope"))).toBeUndefined();
+      await insertApiToken(store.db, sha256Hex("short-lived"), PROJECT, now + 10, now);
+      expect(await findTokenGrant(store.db, sha256Hex("short-lived"))).toEqual({
+        projectId: PROJECT,
+        expiresAt: now + 10,
+      });
     });
   });
 

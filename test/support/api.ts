@@ -12,7 +12,7 @@ export async function testApi(dialect: DialectName = "sqlite", overrides: Partia
   const clock = new ManualClock();
   await applySeed(store, testSeed(), clock);
   const app = await buildServer(
-    { store, clock, zone: UTC, bodyLimitBytes: 64 * 1024, ...overrides },
+    { store, clock, zone: UTC, bodyLimitBytes: 64 * 1024, tokenTtlMs: 3_600_000, ...overrides },
     { logger: false },
   );
   return {

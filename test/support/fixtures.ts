@@ -5,6 +5,13 @@ export const PROJECT = "0123456789abcdef0123456789abcdef";
 export const OTHER_PROJECT = "fedcba9876543210fedcba9876543210";
 export const TOKEN = "test-token-project-one";
 export const OTHER_TOKEN = "test-token-project-two";
+export const AK = "TESTAK1234567890";
+export const SK = "TESTSKsecretkey0987654321";
+export const STS_AK = "STSAK0000000001";
+export const STS_SK = "sts-secret-key";
+export const STS_TOKEN = "TOKEN123";
+export const OTHER_AK = "OTHERAK000000001";
+export const OTHER_SK = "other-secret-key";
 export const CLUSTER = "11111111-2222-4333-8444-555555555555";
 export const OLD_CLUSTER = "22222222-3333-4444-8555-666666666666";
 export const OTHER_CLUSTER = "33333333-4444-4555-8666-777777777777";
@@ -17,7 +24,11 @@ export function testSeed(): SeedFile {
         id: PROJECT,
         name: "one",
         tokens: [TOKEN],
-        accessKeys: [{ ak: "TESTAK1234567890", sk: "TESTSKsecretkey0987654321" }],
+        accessKeys: [
+          { ak: AK, sk: SK },
+          { ak: STS_AK, sk: STS_SK, securityToken: STS_TOKEN },
+        ],
+        users: [{ name: "alice", password: "alice-password" }],
         clusters: [
           {
             id: CLUSTER,
@@ -39,6 +50,8 @@ export function testSeed(): SeedFile {
         id: OTHER_PROJECT,
         name: "two",
         tokens: [OTHER_TOKEN],
+        accessKeys: [{ ak: OTHER_AK, sk: OTHER_SK }],
+        users: [{ name: "bob", password: "bob-password" }],
         clusters: [{ id: OTHER_CLUSTER, name: "other", version: "v1.28.15-r30" }],
       },
     ],

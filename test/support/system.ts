@@ -21,7 +21,10 @@ export async function testSystem(
   const store = await freshStore(dialect);
   const clock = systemClock();
   await applySeed(store, options.seed ?? testSeed(), clock);
-  const app = await buildServer({ store, clock, zone: UTC, bodyLimitBytes: 1 << 20 }, { logger: false });
+  const app = await buildServer(
+    { store, clock, zone: UTC, bodyLimitBytes: 1 << 20, tokenTtlMs: 3_600_000 },
+    { logger: false },
+  );
   const newEngine = () =>
     new UpgradeEngine(
       engineStore(store),
