@@ -1,7 +1,10 @@
 // Engine throughput: many simulated upgrades at once with zero step durations, beside the raw durable single-row
 // commit rate of the same database, measured in the same run.
-// Usage: npx tsx bench/engine.ts [--clusters 1000] [--nodes 20] [--dialect sqlite|postgres] [--concurrency 256]
+// Usage: npm run bench:engine -- [--clusters 1000] [--nodes 20] [--dialect sqlite|postgres] [--concurrency 256]
+//        [--replicas N]: N engine processes on the same database (PostgreSQL), instead of one in this process.
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     dialect: { type: "string", default: "sqlite" },
     concurrency: { type: "string", default: "256" },
     "commit-seconds": { type: "string", default: "3" },
+    replicas: { type: "string", default: "0" },
   },
 });
 const clusters = Number(values.clusters);
@@ -101,6 +105,60 @@ async function createTasks(store: Store): Promise<void> {
       .execute();
 }
 
+interface RunningEngine {
+  /** Stops the engine(s); the peak RSS in MiB. */
+  stop(): Promise<number>;
+}
+
+function startInProcess(store: Store): RunningEngine {
+  const clock = systemClock();
+  const logger = { info() {}, warn() {}, error: (fields: object, message: string) => console.error(message, fields) };
+  const engine = new UpgradeEngine(
+    engineStore(store),
+    new SimulatorDriver(store, clock, { speed: Number.POSITIVE_INFINITY }),
+    clock,
+    { owner: "bench", concurrency, leaseTtlMs: 60_000, pollIntervalMs: 10, maxStepAttempts: 1, retryBackoffMs: 0 },
+    logger,
+  );
+  engine.start();
+  return {
+    async stop() {
+      await engine.stop(1000);
+      return process.resourceUsage().maxRSS / 1024;
+    },
+  };
+}
+
+async function startReplicas(url: string, count: number): Promise<RunningEngine> {
+  const workers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const child = spawn(process.execPath, ["--import", "tsx", "bench/engine-worker.ts"], {
+        env: { ...process.env, DATABASE_URL: url, CONCURRENCY: String(concurrency) },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let output = "";
+      child.stdout.on("data", (chunk) => {
+        output += chunk;
+      });
+      while (!output.includes("engine started")) await new Promise((resolve) => setTimeout(resolve, 20));
+      return { child, output: () => output };
+    }),
+  );
+  return {
+    async stop() {
+      const rss = await Promise.all(
+        workers.map(async ({ child, output }) => {
+          const exited = once(child, "exit");
+          child.kill("SIGTERM");
+          await exited;
+          return Number(/peak-rss-mib (\d+)/.exec(output())?.[1] ?? 0);
+        }),
+      );
+      return Math.max(...rss);
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const url = databaseUrl();
   const store = await openStore(url);
@@ -110,22 +168,9 @@ async function main(): Promise<void> {
   await applySeed(store, seed(), clock);
   await createTasks(store);
 
-  const silent = {
-    info() {},
-    warn() {},
-    error(fields: object, message: string) {
-      console.error(message, fields);
-    },
-  };
-  const engine = new UpgradeEngine(
-    engineStore(store),
-    new SimulatorDriver(store, clock, { speed: Number.POSITIVE_INFINITY }),
-    clock,
-    { owner: "bench", concurrency, leaseTtlMs: 60_000, pollIntervalMs: 10, maxStepAttempts: 1, retryBackoffMs: 0 },
-    silent,
-  );
+  const replicas = Number(values.replicas);
+  const engine = replicas > 0 ? await startReplicas(url, replicas) : startInProcess(store);
   const started = performance.now();
-  engine.start();
   for (;;) {
     const row = await store.db
       .selectFrom("upgrade_tasks")
@@ -136,7 +181,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const seconds = (performance.now() - started) / 1000;
-  await engine.stop(1000);
+  const peakRssMiB = await engine.stop();
 
   const plans = await store.db.selectFrom("upgrade_tasks").select("plan").execute();
   const steps = plans.reduce(
@@ -144,13 +189,12 @@ async function main(): Promise<void> {
     0,
   );
   const transitions = steps * 2;
-  const rssMiB = process.resourceUsage().maxRSS / 1024;
   await store.close();
 
   const rows = [
     ["database", values.dialect],
     ["clusters × nodes", `${clusters} × ${nodes}`],
-    ["engine concurrency", String(concurrency)],
+    ["engine concurrency", `${concurrency}${replicas > 0 ? ` in each of ${replicas} processes` : ""}`],
     ["raw single-row commits/s", commitRate.toFixed(0)],
     ["upgrades completed", String(clusters)],
     ["steps (Init→Running→Success each)", String(steps)],
@@ -158,7 +202,7 @@ async function main(): Promise<void> {
     ["ratio to raw commits/s", (transitions / seconds / commitRate).toFixed(2)],
     ["node upgrades/s", ((clusters * nodes) / seconds).toFixed(0)],
     ["wall time (s)", seconds.toFixed(1)],
-    ["peak RSS (MiB)", rssMiB.toFixed(0)],
+    ["peak RSS (MiB)", replicas > 0 ? `${peakRssMiB.toFixed(0)} (largest replica)` : peakRssMiB.toFixed(0)],
   ];
   const width = Math.max(...rows.map(([k]) => (k as string).length));
   for (const [key, value] of rows) console.log(`${(key as string).padEnd(width)}  ${value}`);

@@ -74,10 +74,34 @@ describe("AK/SK signatures", () => {
   });
 
   const failures: [string, Parameters<typeof signedInject>[1]["tamper"] | undefined, object][] = [
-    ["a tampered path", (r) => void (r.url = r.url.replace(CLUSTER, "22222222-3333-4444-8555-666666666666")), {}],
-    ["a tampered query", (r) => void (r.url = `${r.url}?detail=false`), {}],
-    ["a tampered signed header", (r) => void (r.headers["content-type"] = "application/json;charset=utf-8"), {}],
-    ["a tampered body", (r) => void (r.body = UPGRADE_BODY.replace("v1.29", "v1.30")), {}],
+    [
+      "a tampered path",
+      (r) => {
+        r.url = r.url.replace(CLUSTER, "22222222-3333-4444-8555-666666666666");
+      },
+      {},
+    ],
+    [
+      "a tampered query",
+      (r) => {
+        r.url = `${r.url}?detail=false`;
+      },
+      {},
+    ],
+    [
+      "a tampered signed header",
+      (r) => {
+        r.headers["content-type"] = "application/json;charset=utf-8";
+      },
+      {},
+    ],
+    [
+      "a tampered body",
+      (r) => {
+        r.body = UPGRADE_BODY.replace("v1.29", "v1.30");
+      },
+      {},
+    ],
     ["a removed signed header", (r) => void delete r.headers["x-project-id"], {}],
     ["a wrong secret key", undefined, { sk: "not-the-secret" }],
     ["an unknown access key", undefined, { ak: "NOSUCHAK", sk: "whatever" }],

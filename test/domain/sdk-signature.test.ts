@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   canonicalQuery,
@@ -439,5 +440,18 @@ describe("signRequest round trips", () => {
     expect(parseAuthorization(added.Authorization as string)?.signedHeaders).toEqual(["host", "x-sdk-date"]);
     const wire = onTheWire("GET", "/p", { ...headers, ...added, "x-extra": "changed" }, "");
     expect(verifySignature(wire, lookup, date.getTime())).toEqual({ ok: true, accessKey: AK });
+  });
+});
+
+describe("encodeRfc3986 on any string", () => {
+  it("keeps only unreserved characters and %XX escapes, and decodes back to the UTF-8 of the input", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (text) => {
+        const encoded = encodeRfc3986(text);
+        expect(encoded).toMatch(/^(?:[A-Za-z0-9\-_.~]|%[0-9A-F]{2})*$/);
+        expect(Buffer.from(decodeURIComponent(encoded), "utf8")).toEqual(Buffer.from(text, "utf8"));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

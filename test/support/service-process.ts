@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 
-const TSX = new URL("../../node_modules/.bin/tsx", import.meta.url).pathname;
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
+/** One process, no wrapper: a signal (SIGKILL above all) must reach the server itself. */
+const NODE_ARGS = ["--import", "tsx", MAIN];
 
 /** The service as a user runs it: a separate process, with its output collected. */
 export interface ServiceProcess {
@@ -15,7 +16,7 @@ export interface ServiceProcess {
 
 /** Starts `src/main.ts` with the given environment on a free port; resolves once it is listening. */
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(TSX, [MAIN], {
+  const child = spawn(process.execPath, NODE_ARGS, {
     env: { ...process.env, PORT: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -27,7 +28,10 @@ export async function startService(env: Record<string, string>): Promise<Service
     output += chunk;
   });
   const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`service did not start:\n${output}`));
+    }, 60_000);
     const poll = setInterval(async () => {
       const match = /listening at (http:\/\/[\d.:]+)/.exec(output);
       if (child.exitCode !== null) reject(new Error(`service exited with ${child.exitCode}:\n${output}`));
@@ -53,7 +57,10 @@ export async function startService(env: Record<string, string>): Promise<Service
 
 /** Runs the service expecting it to fail at start-up; resolves with its exit code and output. */
 export async function runFailingService(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(TSX, [MAIN], { env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, NODE_ARGS, {
+    env: { ...process.env, PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (chunk) => {
     output += chunk;

@@ -69,6 +69,16 @@ export type VerifyResult =
 
 /** Percent-encodes the UTF-8 bytes of `s`, keeping only RFC 3986 unreserved characters; uppercase hex. */
 export function encodeRfc3986(s: string): string {
+  try {
+    // encodeURIComponent leaves exactly the unreserved set plus !'()* alone; it runs on every signed request.
+    return encodeURIComponent(s).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  } catch {
+    return encodeBytewise(s);
+  }
+}
+
+/** The same encoding byte by byte, for strings with lone surrogates (encoded as UTF-8 of U+FFFD, as Buffer does). */
+function encodeBytewise(s: string): string {
   return Array.from(Buffer.from(s, "utf8"), (byte) => {
     const ch = String.fromCharCode(byte);
     return UNRESERVED_CHAR_RE.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;

@@ -1,0 +1,169 @@
+import fc from "fast-check";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testApi } from "../support/api.js";
+import { CLUSTER, OTHER_TOKEN, PROJECT, TOKEN, upgradeBody } from "../support/fixtures.js";
+import { signedInject } from "../support/signed.js";
+
+const RUNS = 10_000;
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"] as const;
+type Method = (typeof METHODS)[number];
+
+/** A request the fuzzer sends: anything a client could put on the wire. */
+interface FuzzRequest {
+  readonly method: Method;
+  readonly url: string;
+  readonly contentType: string | undefined;
+  readonly auth: "none" | "token" | "other-token" | "bad-token" | "signature" | "bad-signature";
+  readonly body: string | Buffer | undefined;
+}
+
+const pathParam = fc.oneof(
+  fc.constantFrom(PROJECT, CLUSTER, "DefaultPool", "00000000-0000-4000-8000-000000000000"),
+  fc.string({ maxLength: 40 }).map(encodeURIComponent),
+  fc.string({ unit: "binary", maxLength: 20 }).map(encodeURIComponent),
+  fc.constantFrom("%zz", "%", "..", "%2F", "a%00b", "x".repeat(3000)),
+);
+
+const body = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(JSON.stringify(upgradeBody("v1.29"))),
+  fc.json({ maxDepth: 4 }),
+  fc.anything({ maxDepth: 3 }).map((value) => JSON.stringify(value) ?? "null"),
+  fc.record({ metadata: fc.anything(), spec: fc.anything() }).map((value) => JSON.stringify(value)),
+  fc.integer({ min: 1, max: 20_000 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`),
+  fc.integer({ min: 60_000, max: 200_000 }).map((size) => JSON.stringify({ spec: "x".repeat(size) })),
+  fc
+    .uint8Array({ maxLength: 64 })
+    .map((bytes) => Buffer.concat([Buffer.from('{"a":"'), Buffer.from(bytes), Buffer.from('"}')])),
+  fc.string({ unit: "binary", maxLength: 200 }),
+);
+
+describe("every route under random input", () => {
+  let api: Awaited<ReturnType<typeof testApi>>;
+  let templates: string[];
+  beforeAll(async () => {
+    api = await testApi();
+    const doc = (await api.app.inject({ url: "/openapi.json" })).json() as { paths: Record<string, unknown> };
+    templates = Object.keys(doc.paths);
+  });
+  afterAll(async () => api.close());
+
+  /** Row counts and versions of everything a request could change: equal before and after a rejected request. */
+  async function fingerprint(): Promise<string> {
+    const tables = ["upgrade_tasks", "cluster_faults", "api_tokens", "clusters", "nodes", "addons", "iam_users"];
+    const parts = await Promise.all(
+      tables.map(async (table) => {
+        const row = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(api.store.db);
+        return `${table}:${row.rows[0]?.n}`;
+      }),
+    );
+    const versions = await sql<{
+      v: string;
+    }>`select coalesce(sum(fence), 0) || ':' || coalesce(max(updated_at), 0) as v from upgrade_tasks`.execute(
+      api.store.db,
+    );
+    const clusters = await sql<{
+      v: string;
+    }>`select coalesce(max(updated_at), 0) || ':' || count(*) as v from clusters`.execute(api.store.db);
+    return `${parts.join(",")}|${versions.rows[0]?.v}|${clusters.rows[0]?.v}`;
+  }
+
+  async function send(request: FuzzRequest) {
+    const headers: Record<string, string> = {};
+    if (request.contentType !== undefined) headers["content-type"] = request.contentType;
+    if (request.auth === "token") headers["x-auth-token"] = TOKEN;
+    if (request.auth === "other-token") headers["x-auth-token"] = OTHER_TOKEN;
+    if (request.auth === "bad-token") headers["x-auth-token"] = "not-a-token";
+    if (request.auth === "bad-signature")
+      headers.authorization = "SDK-HMAC-SHA256 Access=TESTAK1234567890, SignedHeaders=host, Signature=00";
+    if (request.auth === "signature" && request.method !== "OPTIONS") {
+      return signedInject(api.app, {
+        method: request.method === "HEAD" ? "GET" : request.method,
+        url: request.url,
+        body: request.body ?? "",
+        date: new Date(api.clock.nowMicros() / 1000),
+        headers,
+      });
+    }
+    return api.app.inject({
+      method: request.method,
+      url: request.url,
+      headers,
+      ...(request.body !== undefined && { payload: request.body }),
+    });
+  }
+
+  it(`answers ${RUNS} random requests without a 5xx, in the CCE/APIGW error form, changing nothing when it refuses`, async () => {
+    let sent = 0;
+    const statuses: Record<string, number> = {};
+    let before = await fingerprint();
+    const request = fc.record<FuzzRequest>({
+      method: fc.constantFrom(...METHODS),
+      url: fc
+        .oneof(
+          {
+            weight: 4,
+            arbitrary: fc
+              .tuple(fc.constantFrom(...templates), fc.array(pathParam, { minLength: 4, maxLength: 4 }))
+              .map(([template, params]) => fillTemplate(template, params)),
+          },
+          { weight: 1, arbitrary: fc.webPath() },
+        )
+        .chain((path) =>
+          fc
+            .option(fc.webQueryParameters(), { nil: undefined })
+            .map((query) => (query ? `${path}?${query}` : path) || "/"),
+        ),
+      contentType: fc.constantFrom(
+        undefined,
+        "application/json",
+        "application/json;charset=utf-8",
+        "text/plain",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "garbage",
+      ),
+      auth: fc.constantFrom(
+        "none",
+        "token",
+        "token",
+        "other-token",
+        "bad-token",
+        "signature",
+        "signature",
+        "bad-signature",
+      ),
+      body,
+    });
+
+    await fc.assert(
+      fc.asyncProperty(request, async (input) => {
+        const response = await send(input);
+        sent += 1;
+        statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+        const context = `${input.method} ${input.url.slice(0, 200)} → ${response.statusCode} ${response.body.slice(0, 300)}`;
+        expect(response.statusCode, context).toBeLessThan(500);
+        expect(response.headers["x-request-id"], context).toMatch(/^[0-9a-f]{32}$/);
+        if (response.statusCode >= 400) {
+          if (input.method !== "HEAD") {
+            const error = response.json() as Record<string, string>;
+            expect(error.errorCode, context).toMatch(/^(CCE|APIGW)\.\d+$/);
+            expect(error.error_code, context).toBe(error.errorCode);
+            expect(error.error_msg, context).toBe(error.errorMessage);
+          }
+          expect(await fingerprint(), context).toBe(before);
+        } else before = await fingerprint();
+      }),
+      { numRuns: RUNS },
+    );
+    console.info(`fuzz: ${sent} requests, statuses ${JSON.stringify(statuses)}`);
+    expect(sent).toBe(RUNS);
+  }, 300_000);
+});
+
+/** Puts fuzzed values into a route template's `{param}` slots. */
+function fillTemplate(template: string, params: string[]): string {
+  let index = 0;
+  return template.replace(/\{[^}]+\}/g, () => params[index++ % params.length] ?? "x");
+}
