@@ -7,13 +7,19 @@ import { pino } from "pino";
 import { buildServer } from "./api/server.js";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config.js";
 import { systemClock } from "./domain/clock.js";
-import { SimulatorDriver } from "./drivers/simulator.js";
+import { ClusterDriverRouter } from "./drivers/cluster-driver-router.js";
+import { SIMULATED_STEP_MS, SimulatorDriver } from "./drivers/simulator.js";
+import { CheckTaskRunner } from "./engine/check-runner.js";
 import { UpgradeEngine } from "./engine/upgrade-engine.js";
+import { checkTaskStore } from "./store/check-task-store.js";
 import { DatabaseUrlError, openStore, type Store } from "./store/database.js";
 import { hasProject, isEmpty, readDemoSeed } from "./store/demo-seed.js";
 import { engineStore } from "./store/engine-store.js";
 import { MigrationFailedError, migrateToLatest, SchemaTooNewError } from "./store/migrate.js";
 import { applySeed, readSeedFile, type SeedFile, SeedFileError } from "./store/seed-file.js";
+
+/** How long a successful pre-check lets UpgradeCluster go ahead (`expireTimeStamp`). */
+const PRECHECK_VALIDITY_MS = 60 * 60 * 1000;
 
 /** The only place that reads the environment, handles signals and sets the exit code. */
 async function main(): Promise<void> {
@@ -24,13 +30,14 @@ async function main(): Promise<void> {
   await migrateToLatest(store);
   const demo = await applyStartupSeed(store, config, clock);
 
-  const app = await buildServer(
-    { store, clock, zone: config.timeZone, bodyLimitBytes: config.bodyLimitBytes, tokenTtlMs: config.tokenTtlMs },
-    { logger },
-  );
   const engine = new UpgradeEngine(
     engineStore(store),
-    new SimulatorDriver(store, clock, { speed: config.simSpeed }),
+    new ClusterDriverRouter(
+      store,
+      new SimulatorDriver(store, clock, { speed: config.simSpeed }),
+      clock,
+      logger.child({ component: "hooks" }),
+    ),
     clock,
     {
       owner: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
@@ -42,8 +49,32 @@ async function main(): Promise<void> {
     },
     logger.child({ component: "engine" }),
   );
+  // Pre-checks and backups take the simulator's time for those steps.
+  const checkRunner = new CheckTaskRunner(
+    checkTaskStore(store),
+    clock,
+    {
+      pollIntervalMs: config.engine.pollIntervalMs,
+      precheckMs: SIMULATED_STEP_MS.precheck / config.simSpeed,
+      snapshotMs: SIMULATED_STEP_MS.backup / config.simSpeed,
+      precheckValidityMs: PRECHECK_VALIDITY_MS,
+    },
+    logger.child({ component: "check-runner" }),
+  );
+  const app = await buildServer(
+    {
+      store,
+      clock,
+      zone: config.timeZone,
+      bodyLimitBytes: config.bodyLimitBytes,
+      tokenTtlMs: config.tokenTtlMs,
+      engineState: () => (config.engine.enabled ? engine.state : "disabled"),
+    },
+    { logger },
+  );
   const address = await app.listen({ port: config.port, host: config.host });
   if (config.engine.enabled) engine.start();
+  if (config.engine.enabled) checkRunner.start();
   process.stdout.write(`cce-upgrade listening at ${address} (database: ${store.dialect})\n`);
   if (demo && (await hasProject(store.db, demo.projectId))) printDemoBanner(address, demo);
 
@@ -51,7 +82,7 @@ async function main(): Promise<void> {
   closeWithGrace({ delay: config.engine.shutdownGraceMs + 5_000 }, async ({ signal, err }) => {
     if (err) logger.error({ err }, "shutting down after an error");
     else logger.info({ signal }, "shutting down");
-    await Promise.all([app.close(), engine.stop(config.engine.shutdownGraceMs)]);
+    await Promise.all([app.close(), engine.stop(config.engine.shutdownGraceMs), checkRunner.stop()]);
     await store.close();
   });
 }

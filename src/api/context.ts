@@ -12,4 +12,6 @@ export interface ApiContext {
   readonly bodyLimitBytes: number;
   /** How long a token from `POST /v3/auth/tokens` works. */
   readonly tokenTtlMs: number;
+  /** The engine's lifecycle state in this process, for `/readyz` (`disabled` when it does not run here). */
+  readonly engineState?: () => string;
 }

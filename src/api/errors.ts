@@ -11,6 +11,12 @@ export const ERROR_CATALOGUE = {
     gateway: false,
   },
   versionNotSupported: { status: 400, code: "CCE.01400015", message: "Version not supported.", gateway: false },
+  precheckNotFresh: {
+    status: 400,
+    code: "CCE.01400075",
+    message: "The pre-upgrade check result has expired; run it again.",
+    gateway: false,
+  },
   clusterStateForbids: {
     status: 403,
     code: "CCE.01403003",
@@ -22,6 +28,12 @@ export const ERROR_CATALOGUE = {
     status: 409,
     code: "CCE.01409002",
     message: "Resource updated with out-of-date version.",
+    gateway: false,
+  },
+  clusterUpgrading: {
+    status: 409,
+    code: "CCE.01409004",
+    message: "The cluster has an upgrade task in progress.",
     gateway: false,
   },
   clusterLocked: { status: 429, code: "CCE.01429002", message: "Resource locked by other requests.", gateway: false },

@@ -12,12 +12,19 @@ import { credentialAuthenticator, DEFAULT_AUTHENTICATION, requireProjectCredenti
 import type { ApiContext } from "./context.js";
 import { ApiError, ERROR_CATALOGUE, type ErrorEntry, errorBody } from "./errors.js";
 import { keepRawBody } from "./raw-body.js";
+import { clusterDriverRoutes } from "./routes/cluster-drivers.js";
 import { clusterRoutes } from "./routes/clusters.js";
 import { extensionRoutes } from "./routes/extensions.js";
 import { healthRoutes } from "./routes/health.js";
 import { iamRoutes } from "./routes/iam.js";
+import { jobRoutes } from "./routes/jobs.js";
+import { postcheckRoutes } from "./routes/postchecks.js";
+import { precheckRoutes } from "./routes/prechecks.js";
+import { snapshotRoutes } from "./routes/snapshots.js";
 import { upgradeControlRoutes } from "./routes/upgrade-controls.js";
+import { upgradeInfoRoutes } from "./routes/upgrade-info.js";
 import { upgradeTaskRoutes } from "./routes/upgrade-tasks.js";
+import { upgradeWorkflowRoutes } from "./routes/upgrade-workflows.js";
 import { ErrorResponse } from "./schemas/common.js";
 import { describeValidationError, type ValidationIssue } from "./validation-message.js";
 
@@ -69,7 +76,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes(context.store));
+  await app.register(healthRoutes(context.store, context.engineState ?? (() => "disabled")));
   await app.register(iamRoutes(context));
   await app.register(async (cce) => {
     const authenticator = credentialAuthenticator(context.store, context.clock, {
@@ -81,6 +88,13 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     await cce.register(upgradeTaskRoutes(context));
     await cce.register(upgradeControlRoutes(context));
     await cce.register(extensionRoutes(context));
+    await cce.register(clusterDriverRoutes(context));
+    await cce.register(precheckRoutes(context));
+    await cce.register(postcheckRoutes(context));
+    await cce.register(snapshotRoutes(context));
+    await cce.register(upgradeInfoRoutes(context));
+    await cce.register(upgradeWorkflowRoutes(context));
+    await cce.register(jobRoutes());
   });
   return app;
 }

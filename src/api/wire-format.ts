@@ -1,13 +1,13 @@
 import { type DisplayZone, formatGoTime } from "../domain/go-time.js";
 import { formatProgress } from "../domain/upgrade-task.js";
 import type { ClusterRow } from "../store/cluster-queries.js";
-import type { UpgradeTaskRow } from "../store/upgrade-task-queries.js";
+import type { TaskDocumentRow } from "../store/upgrade-task-queries.js";
 
 /**
  * `ShowUpgradeClusterTask`'s body for a stored task. `completionTime` follows the documented example, which fills it
  * in while the task is still in `Init`: until the task ends it carries the last update time.
  */
-export function upgradeTaskDocument(task: UpgradeTaskRow, zone: DisplayZone) {
+export function upgradeTaskDocument(task: TaskDocumentRow, zone: DisplayZone) {
   return {
     kind: "UpgradeTask",
     apiVersion: "v3",

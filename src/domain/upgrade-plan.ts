@@ -34,6 +34,11 @@ export interface PlanStep {
   readonly targets: PlanTarget[];
   phase: StepPhase;
   attempts: number;
+  /**
+   * The attempt that began the current run of the step: absent (1) until a user `retry` starts a new run. Attempts
+   * after a crash or a lost lease belong to the same run, so hooks see the same idempotency key for them.
+   */
+  runFromAttempt?: number;
   startedAt: number | null;
   finishedAt: number | null;
   error: StepFailure | null;
@@ -192,6 +197,7 @@ export function resetFailedStep(plan: UpgradePlan, cursor: number): UpgradePlan 
             phase: "Init",
             finishedAt: null,
             error: null,
+            runFromAttempt: step.attempts + 1,
             targets: step.targets.map((t) => (t.phase === "Failed" ? { ...t, phase: "Init" } : t)),
           }
         : step,

@@ -8,6 +8,11 @@ export type UpgradeTaskPhase = (typeof UPGRADE_TASK_PHASES)[number];
  */
 export const ACTIVE_TASK_PHASES: readonly UpgradeTaskPhase[] = ["Init", "Queuing", "Running", "Pause", "Failed"];
 
+/** An upgrade task's phase as ShowClusterUpgradeInfo shows it: its enum has no `Queuing`, a queued task is under way. */
+export function upgradeInfoPhase(phase: UpgradeTaskPhase): Exclude<UpgradeTaskPhase, "Queuing"> {
+  return phase === "Queuing" ? "Running" : phase;
+}
+
 /** Progress is kept in hundredths of a percent (0..10000) and shown as CCE shows it: `"12.34"`. */
 export function formatProgress(hundredths: number): string {
   const clamped = Math.min(10_000, Math.max(0, Math.round(hundredths)));

@@ -100,3 +100,61 @@ function mustParse(version: string): ParsedVersion {
   if (!parsed) throw new Error(`catalogue holds an unparsable version: ${version}`);
   return parsed;
 }
+
+/**
+ * Whether a version a client states for a cluster (`v1.28`, `v1.28.15`, `v1.28.15-r30`) names the version it runs;
+ * an empty statement names any version (terraform sends `""` when the user gave none).
+ */
+export function statesVersion(stated: string, actual: string): boolean {
+  if (stated === "") return true;
+  const claim = parseVersion(stated);
+  const real = parseVersion(actual);
+  if (!claim || !real) return false;
+  return (
+    claim.major === real.major &&
+    claim.minor === real.minor &&
+    (claim.patch === undefined || claim.patch === real.patch) &&
+    (claim.revision === undefined || claim.revision === real.revision)
+  );
+}
+
+/** `UpgradeVersionInfo` of a version: `v1.28.15-r30` → release `v1.28.15`, patch `r30`, newest revision of that release. */
+export function versionInfo(version: string): { release: string; patch: string; suggestPatch: string } {
+  const [release = version, patch = ""] = version.split("-");
+  const newest = resolveVersion(release)?.version ?? version;
+  return { release, patch, suggestPatch: newest.split("-")[1] ?? patch };
+}
+
+/** The last release whose upgrade paths CCE lists per patch (`v1.19.16-r20`); newer ones are listed as `v1.21`. */
+const LAST_PATCH_LISTED_RELEASE = parseVersion("v1.19") as ParsedVersion;
+
+/** `ListClusterUpgradePaths`: one entry per catalogue patch, with every patch version it may be upgraded to. */
+export function catalogueUpgradePaths(): { version: string; platformVersion: string; targetVersions: string[] }[] {
+  return VERSION_CATALOGUE.flatMap((release) =>
+    release.patches.map((patch) => ({
+      version:
+        compareVersions(mustParse(release.release), LAST_PATCH_LISTED_RELEASE) <= 0 ? patch.version : release.release,
+      platformVersion: patch.platformVersion,
+      targetVersions: upgradeTargets(patch.version),
+    })),
+  );
+}
+
+/** Why a target was refused, naming the request field it came from. */
+export function describePathProblem(
+  reason: Extract<UpgradePathCheck, { ok: false }>["reason"],
+  clusterVersion: string,
+  target: string,
+  field: string,
+): string {
+  switch (reason) {
+    case "unknown_target":
+      return `${field}: ${JSON.stringify(target)} is not a supported CCE version`;
+    case "not_higher":
+      return `${field}: ${target} is not higher than the cluster's version ${clusterVersion}`;
+    case "no_path":
+      return `${field}: there is no upgrade path from ${clusterVersion} to ${target}`;
+    case "unknown_current":
+      return `the cluster's version ${clusterVersion} is not in the version catalogue`;
+  }
+}

@@ -6,6 +6,7 @@ import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.
 import type { Store } from "../store/database.js";
 import type { FaultRow } from "../store/fault-queries.js";
 import type { Database } from "../store/schema.js";
+import { changeTargetVersion } from "../store/target-versions.js";
 
 /** How long each kind of step takes at `SIM_SPEED=1`: a 3-node cluster upgrades in about a minute. */
 export const SIMULATED_STEP_MS: Readonly<Record<StepKind, number>> = {
@@ -177,50 +178,8 @@ export class SimulatorDriver implements ClusterDriver {
           .execute();
         return;
       }
-      const changed = await changeVersion(trx, context, target, now);
+      const changed = await changeTargetVersion(trx, context, target, now);
       if (changed) await trx.insertInto("simulator_events").values(event).execute();
     });
-  }
-}
-
-/** Moves one target to its version if it is not there yet; true when this call changed it. */
-async function changeVersion(
-  db: Kysely<Database>,
-  context: StepContext,
-  target: Readonly<PlanTarget>,
-  now: number,
-): Promise<boolean> {
-  const to = target.toVersion;
-  switch (context.step.kind) {
-    case "master": {
-      const result = await db
-        .updateTable("clusters")
-        .set({ control_plane_version: to, updated_at: now })
-        .where("id", "=", context.clusterId)
-        .where((eb) => eb.or([eb("control_plane_version", "is", null), eb("control_plane_version", "!=", to)]))
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    }
-    case "addon": {
-      const result = await db
-        .updateTable("addons")
-        .set({ version: to, updated_at: now })
-        .where("cluster_id", "=", context.clusterId)
-        .where("name", "=", target.name)
-        .where("version", "!=", to)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    }
-    case "node": {
-      const result = await db
-        .updateTable("nodes")
-        .set({ version: to, updated_at: now })
-        .where("id", "=", target.id ?? "")
-        .where("version", "!=", to)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    }
-    default:
-      return false;
   }
 }

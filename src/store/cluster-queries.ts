@@ -65,3 +65,13 @@ export function listNodes(db: Kysely<Database>, clusterId: string): Promise<Node
 export function listAddons(db: Kysely<Database>, clusterId: string): Promise<AddonRow[]> {
   return db.selectFrom("addons").selectAll().where("cluster_id", "=", clusterId).orderBy("name").execute();
 }
+
+/** The deprecated Kubernetes APIs a cluster's workloads still call. */
+export function listDeprecatedApis(db: Kysely<Database>, clusterId: string) {
+  return db
+    .selectFrom("cluster_deprecated_apis")
+    .select(["url", "user_agent", "removed_in"])
+    .where("cluster_id", "=", clusterId)
+    .orderBy("url")
+    .execute();
+}

@@ -1,4 +1,5 @@
 import type { Generated } from "kysely";
+import type { PrecheckPhase } from "../domain/upgrade-checks.js";
 import type { UpgradeTaskPhase } from "../domain/upgrade-task.js";
 
 /** Instants are integers: microseconds since the Unix epoch (UTC); they are formatted only at the API edge. */
@@ -140,7 +141,95 @@ export interface IamUsersTable {
   created_at: Micros;
 }
 
+/** A pre-upgrade check: moved `Init → Running → Success | Failed | Error` by the check runner at `due_at`. */
+export interface PrecheckTasksTable {
+  id: string;
+  project_id: string;
+  cluster_id: string;
+  phase: PrecheckPhase;
+  /** The cluster's version when the check was asked for, and the resolved target. */
+  cluster_version: string;
+  target_version: string;
+  /** JSON of the request's `skippedCheckItemList`. */
+  skipped_items: string;
+  /** JSON of the finished check's item results (`PrecheckResult`). */
+  result: string | null;
+  message: string | null;
+  /** Bumped by every transition: a runner moves a task only from the state it read. */
+  fence: Generated<number>;
+  /** When the runner should move the task next. */
+  due_at: Micros;
+  created_at: Micros;
+  updated_at: Micros;
+  completed_at: Micros | null;
+  /** When a finished result stops counting as fresh for UpgradeCluster. */
+  expires_at: Micros | null;
+}
+
+/** A control-plane backup (`master-backup`): `Init → Running → Success | Failed`. */
+export interface SnapshotTasksTable {
+  id: string;
+  /** ID of its single `master-backup` sub-task. */
+  item_id: string;
+  project_id: string;
+  cluster_id: string;
+  phase: "Init" | "Running" | "Success" | "Failed";
+  message: string | null;
+  fence: Generated<number>;
+  due_at: Micros;
+  created_at: Micros;
+  updated_at: Micros;
+  completed_at: Micros | null;
+}
+
+/** A post-upgrade check; answered at once, kept for the workflow's `PostCheck` step. */
+export interface PostcheckTasksTable {
+  id: string;
+  project_id: string;
+  cluster_id: string;
+  cluster_version: string;
+  target_version: string;
+  phase: "Success" | "Failed";
+  message: string | null;
+  created_at: Micros;
+}
+
+/** An upgrade workflow: its steps are derived from the cluster's real tasks, only cancellation is stored. */
+export interface UpgradeWorkflowsTable {
+  id: string;
+  project_id: string;
+  cluster_id: string;
+  cluster_version: string;
+  target_version: string;
+  cancelled_at: Micros | null;
+  created_at: Micros;
+  updated_at: Micros;
+}
+
+/** A deprecated Kubernetes API a cluster's workloads still call (seed file `deprecatedAPIs`). */
+export interface ClusterDeprecatedApisTable {
+  cluster_id: string;
+  url: string;
+  user_agent: string;
+  /** The release that removes it; null: every newer release. */
+  removed_in: string | null;
+}
+
+/** The driver a cluster's upgrade steps run through; a cluster without a row uses the simulator. */
+export interface ClusterDriversTable {
+  cluster_id: string;
+  /** JSON of the `DriverConfig`, secret included. */
+  config: string;
+  updated_at: Micros;
+}
+
 export interface Database {
+  cluster_drivers: ClusterDriversTable;
+  precheck_tasks: PrecheckTasksTable;
+  snapshot_tasks: SnapshotTasksTable;
+  postcheck_tasks: PostcheckTasksTable;
+  upgrade_workflows: UpgradeWorkflowsTable;
+  cluster_deprecated_apis: ClusterDeprecatedApisTable;
   iam_users: IamUsersTable;
   cluster_faults: ClusterFaultsTable;
   simulator_events: SimulatorEventsTable;

@@ -4,8 +4,10 @@ import type { Kysely } from "kysely";
 import { type Static, Type } from "typebox";
 import { Compile } from "typebox/compile";
 import type { Clock } from "../domain/clock.js";
+import { DriverConfigSchema, driverConfigProblem } from "../domain/driver-config.js";
 import { STEP_KINDS } from "../domain/upgrade-plan.js";
 import { resolveVersion } from "../domain/versions.js";
+import { insertSeedDriver } from "./cluster-driver-queries.js";
 import type { Store } from "./database.js";
 import { insertFault } from "./fault-queries.js";
 import type { Database } from "./schema.js";
@@ -72,6 +74,34 @@ const ClusterSeed = Type.Object(
       ),
     ),
     faults: Type.Optional(Type.Array(FaultSeed, { description: "Faults the simulator injects into upgrades." })),
+    driver: Type.Optional(DriverConfigSchema),
+    deprecatedAPIs: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            url: Type.String({
+              minLength: 1,
+              maxLength: 1024,
+              description: "e.g. /apis/policy/v1beta1/podsecuritypolicies",
+            }),
+            userAgent: Type.String({ maxLength: 1024, description: "The client that still calls it." }),
+            removedIn: Type.Optional(
+              Type.String({
+                pattern: "^v\\d{1,4}\\.\\d{1,4}(\\.\\d{1,4})?(-r\\d{1,4})?$",
+                description: "The release that removes it, e.g. v1.25; absent: every newer release.",
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        { description: "Deprecated Kubernetes APIs in use: the pre-check's DeprecatedAPIs item reports them." },
+      ),
+    ),
+    abnormalNodes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: "Names of seeded nodes (`<cluster>-<pool>-<n>`) created `Abnormal` instead of `Active`.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -140,6 +170,14 @@ export function parseSeed(document: unknown, origin: string): SeedFile {
           `${origin}: /projects/${p}/clusters/${c}/version ${JSON.stringify(cluster.version)} is not a known CCE version`,
         );
       }
+      const driverProblem = cluster.driver && driverConfigProblem(cluster.driver);
+      if (driverProblem) throw new SeedFileError(`${origin}: /projects/${p}/clusters/${c}/driver ${driverProblem}`);
+      const unknownNode = (cluster.abnormalNodes ?? []).find((name) => !seededNodeNames(cluster).includes(name));
+      if (unknownNode !== undefined) {
+        throw new SeedFileError(
+          `${origin}: /projects/${p}/clusters/${c}/abnormalNodes ${JSON.stringify(unknownNode)} is not a node of the cluster`,
+        );
+      }
     }
   }
   return seed;
@@ -174,6 +212,17 @@ export function verifyPassword(password: string, stored: string): boolean {
 /** Hex SHA-256: how tokens are stored and looked up. */
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
+}
+
+/** The name of a seeded node: `<cluster>-<pool>-<n>`, lowercase. */
+function seededNodeName(cluster: ClusterSeedType, poolName: string, index: number): string {
+  return `${cluster.name}-${poolName}-${index + 1}`.toLowerCase();
+}
+
+function seededNodeNames(cluster: ClusterSeedType): string[] {
+  return (cluster.nodePools ?? []).flatMap((pool) =>
+    Array.from({ length: pool.nodeCount }, (_, index) => seededNodeName(cluster, pool.name, index)),
+  );
 }
 
 /** A stable UUID for a seeded node, so re-applying a seed finds the same rows. */
@@ -262,7 +311,7 @@ async function insertCluster(db: Kysely<Database>, projectId: string, cluster: C
       .onConflict((oc) => oc.doNothing())
       .execute();
     for (let index = 0; index < pool.nodeCount; index++) {
-      const name = `${cluster.name}-${pool.name}-${index + 1}`.toLowerCase();
+      const name = seededNodeName(cluster, pool.name, index);
       await db
         .insertInto("nodes")
         .values({
@@ -271,7 +320,7 @@ async function insertCluster(db: Kysely<Database>, projectId: string, cluster: C
           pool_id: pool.id,
           name,
           version: known.version,
-          status: "Active",
+          status: cluster.abnormalNodes?.includes(name) ? "Abnormal" : "Active",
           labels: JSON.stringify({ ...pool.labels, name, "kubernetes.io/hostname": name }),
           created_at: now,
           updated_at: now,
@@ -280,8 +329,16 @@ async function insertCluster(db: Kysely<Database>, projectId: string, cluster: C
         .execute();
     }
   }
+  if (cluster.driver) await insertSeedDriver(db, cluster.id, cluster.driver, now);
   for (const [index, fault] of (cluster.faults ?? []).entries()) {
     await insertFault(db, `${cluster.id}/seed-${index}`, cluster.id, fault, now);
+  }
+  for (const api of cluster.deprecatedAPIs ?? []) {
+    await db
+      .insertInto("cluster_deprecated_apis")
+      .values({ cluster_id: cluster.id, url: api.url, user_agent: api.userAgent, removed_in: api.removedIn ?? null })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
   }
   for (const addon of cluster.addons ?? []) {
     await db

@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, type Selectable, sql } from "kysely";
+import { CompiledQuery, type Insertable, type Kysely, type Selectable, sql } from "kysely";
 import { ACTIVE_TASK_PHASES, type UpgradeTaskPhase } from "../domain/upgrade-task.js";
 import { isUniqueViolation } from "./database.js";
 import type { Database, UpgradeTasksTable } from "./schema.js";
@@ -39,15 +39,56 @@ export function findUpgradeTask(
     .executeTakeFirst();
 }
 
+/** The columns a task's CCE document is made of: never the plan or the request, which can be large. */
+export const TASK_DOCUMENT_COLUMNS = [
+  "id",
+  "phase",
+  "from_version",
+  "target_version",
+  "progress",
+  "failure_reason",
+  "created_at",
+  "updated_at",
+  "completed_at",
+] as const;
+export type TaskDocumentRow = Pick<UpgradeTaskRow, (typeof TASK_DOCUMENT_COLUMNS)[number]>;
+
+const taskDocumentSql = new WeakMap<Kysely<Database>, string>();
+
+/**
+ * What ShowUpgradeClusterTask answers with, in one query; undefined for a task of another cluster or project. The
+ * hottest query of the service (every client polls it), so its SQL is built once per database and only bound after.
+ */
+export async function findTaskDocumentRow(
+  db: Kysely<Database>,
+  projectId: string,
+  clusterId: string,
+  taskId: string,
+): Promise<TaskDocumentRow | undefined> {
+  let text = taskDocumentSql.get(db);
+  if (text === undefined) {
+    text = db
+      .selectFrom("upgrade_tasks")
+      .select(TASK_DOCUMENT_COLUMNS)
+      .where("id", "=", "")
+      .where("cluster_id", "=", "")
+      .where("project_id", "=", "")
+      .compile().sql;
+    taskDocumentSql.set(db, text);
+  }
+  const result = await db.executeQuery<TaskDocumentRow>(CompiledQuery.raw(text, [taskId, clusterId, projectId]));
+  return result.rows[0];
+}
+
 /** The tasks of a cluster, newest first. */
 export function listUpgradeTasks(
   db: Kysely<Database>,
   projectId: string,
   clusterId: string,
-): Promise<UpgradeTaskRow[]> {
+): Promise<TaskDocumentRow[]> {
   return db
     .selectFrom("upgrade_tasks")
-    .selectAll()
+    .select(TASK_DOCUMENT_COLUMNS)
     .where("cluster_id", "=", clusterId)
     .where("project_id", "=", projectId)
     .orderBy("created_at", "desc")
@@ -107,4 +148,27 @@ export async function writeControl(
           .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at", "<=", nowMicros)]))
           .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/** Whether the cluster has a task that holds it (`Init`, `Queuing`, `Running`, `Pause` or `Failed`). */
+export async function hasActiveUpgrade(db: Kysely<Database>, clusterId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("upgrade_tasks")
+    .select("id")
+    .where("cluster_id", "=", clusterId)
+    .where("phase", "in", ACTIVE_TASK_PHASES)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The cluster's newest upgrade task, or undefined when it was never upgraded. */
+export function newestUpgradeTask(db: Kysely<Database>, clusterId: string): Promise<UpgradeTaskRow | undefined> {
+  return db
+    .selectFrom("upgrade_tasks")
+    .selectAll()
+    .where("cluster_id", "=", clusterId)
+    .orderBy("created_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
 }

@@ -3,6 +3,7 @@ import { expect } from "vitest";
 import { buildServer } from "../../src/api/server.js";
 import { systemClock } from "../../src/domain/clock.js";
 import { UTC } from "../../src/domain/go-time.js";
+import { ClusterDriverRouter } from "../../src/drivers/cluster-driver-router.js";
 import { SimulatorDriver } from "../../src/drivers/simulator.js";
 import { type EngineOptions, UpgradeEngine } from "../../src/engine/upgrade-engine.js";
 import type { DialectName } from "../../src/store/database.js";
@@ -28,7 +29,12 @@ export async function testSystem(
   const newEngine = () =>
     new UpgradeEngine(
       engineStore(store),
-      new SimulatorDriver(store, clock, { speed: options.speed ?? 400, stallPollMs: 20 }),
+      new ClusterDriverRouter(
+        store,
+        new SimulatorDriver(store, clock, { speed: options.speed ?? 400, stallPollMs: 20 }),
+        clock,
+        silent,
+      ),
       clock,
       {
         owner: `test-${randomBytes(4).toString("hex")}`,
@@ -44,7 +50,7 @@ export async function testSystem(
   const engine = newEngine();
   if (options.startEngine !== false) engine.start();
 
-  const call = async (method: "GET" | "POST" | "DELETE", url: string, payload?: unknown) => {
+  const call = async (method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: unknown) => {
     const response = await app.inject({
       method,
       url,

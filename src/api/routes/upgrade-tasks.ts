@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { findInventoryProblem, normalizeUpgradeAction } from "../../domain/upgrade-request.js";
-import { checkUpgradePath, type UpgradePathCheck } from "../../domain/versions.js";
+import { checkUpgradePath, describePathProblem } from "../../domain/versions.js";
 import { type ClusterRow, findCluster, listAddons, listNodePools } from "../../store/cluster-queries.js";
+import { newestPrecheckFor } from "../../store/precheck-queries.js";
 import {
   ActiveUpgradeExistsError,
-  findUpgradeTask,
+  findTaskDocumentRow,
   insertUpgradeTask,
   listUpgradeTasks,
 } from "../../store/upgrade-task-queries.js";
@@ -32,6 +33,26 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
     return cluster;
   }
 
+  /**
+   * Once a cluster has a pre-check for this upgrade, the newest one must have succeeded and not expired; a cluster never
+   * pre-checked for it runs the embedded pre-check instead, and `isOnlyUpgrade` skips both.
+   */
+  async function requireFreshPrecheck(cluster: ClusterRow, target: string): Promise<void> {
+    const check = await newestPrecheckFor(store.db, cluster.id, cluster.version, target);
+    if (!check) return;
+    if (check.phase === "Success" && (check.expires_at ?? 0) > clock.nowMicros()) return;
+    const state =
+      check.phase === "Success"
+        ? "expired"
+        : check.phase === "Failed" || check.phase === "Error"
+          ? `ended ${check.phase}`
+          : "not finished";
+    throw new ApiError(
+      "precheckNotFresh",
+      `the pre-check ${check.id} of cluster ${cluster.id} for ${target} has ${state}; run CreatePreCheck again or set isOnlyUpgrade`,
+    );
+  }
+
   return async (app) => {
     app.post(
       "/api/v3/projects/:project_id/clusters/:cluster_id/operation/upgrade",
@@ -48,8 +69,13 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
         const cluster = await requireCluster(projectId, clusterId);
         const action = request.body.spec.clusterUpgradeAction;
         const path = checkUpgradePath(cluster.version, action.targetVersion);
-        if (!path.ok)
-          throw new ApiError("versionNotSupported", describePathProblem(path, cluster, action.targetVersion));
+        if (!path.ok) {
+          const field = "spec.clusterUpgradeAction.targetVersion";
+          throw new ApiError(
+            "versionNotSupported",
+            describePathProblem(path.reason, cluster.version, action.targetVersion, field),
+          );
+        }
         const [addons, pools] = await Promise.all([
           listAddons(store.db, clusterId),
           listNodePools(store.db, clusterId),
@@ -59,6 +85,7 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
           nodePoolIds: pools.map((p) => p.id),
         });
         if (problem) throw new ApiError("invalidRequest", `${problem.field}: ${problem.message}`);
+        if (!action.isOnlyUpgrade) await requireFreshPrecheck(cluster, path.target.version);
 
         const normalized = normalizeUpgradeAction(action, path.target.version);
         const id = randomUUID();
@@ -114,9 +141,9 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
       },
       async (request) => {
         const { project_id: projectId, cluster_id: clusterId, task_id: taskId } = request.params;
-        await requireCluster(projectId, clusterId);
-        const task = await findUpgradeTask(store.db, projectId, clusterId, taskId);
-        if (!task) throw new ApiError("resourceNotFound", `upgrade task ${taskId} not found`);
+        // The hot path of every poller: one query. A missing cluster and a missing task answer the same 404.
+        const task = await findTaskDocumentRow(store.db, projectId, clusterId, taskId);
+        if (!task) throw new ApiError("resourceNotFound", `upgrade task ${taskId} of cluster ${clusterId} not found`);
         return upgradeTaskDocument(task, zone);
       },
     );
@@ -138,22 +165,4 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
       },
     );
   };
-}
-
-function describePathProblem(
-  path: Extract<UpgradePathCheck, { ok: false }>,
-  cluster: ClusterRow,
-  target: string,
-): string {
-  const field = "spec.clusterUpgradeAction.targetVersion";
-  switch (path.reason) {
-    case "unknown_target":
-      return `${field}: ${JSON.stringify(target)} is not a supported CCE version`;
-    case "not_higher":
-      return `${field}: ${target} is not higher than the cluster's version ${cluster.version}`;
-    case "no_path":
-      return `${field}: there is no upgrade path from ${cluster.version} to ${target}`;
-    case "unknown_current":
-      return `the cluster's version ${cluster.version} is not in the version catalogue`;
-  }
 }

@@ -2,10 +2,14 @@ import type { Migration } from "kysely";
 import * as initial from "./0001-initial.js";
 import * as engine from "./0002-engine.js";
 import * as iamUsers from "./0003-iam-users.js";
+import * as checksAndWorkflows from "./0004-checks-and-workflows.js";
+import * as clusterDrivers from "./0005-cluster-drivers.js";
 
 /** Every migration, in order; names sort in application order. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-engine": engine,
   "0003-iam-users": iamUsers,
+  "0004-checks-and-workflows": checksAndWorkflows,
+  "0005-cluster-drivers": clusterDrivers,
 };

@@ -1,0 +1,126 @@
+import type { Clock } from "../domain/clock.js";
+import { type HookDriverConfig, type HookTransport, transportFor } from "../domain/driver-config.js";
+import type { PlanTarget, StepFailure, StepKind } from "../domain/upgrade-plan.js";
+import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
+import type { Store } from "../store/database.js";
+import { recordTargetVersion } from "../store/target-versions.js";
+import { CommandCaller } from "./command-caller.js";
+import type { CallOutcome, HookCaller, HookStepRequest } from "./hook-request.js";
+import { stepRequest } from "./hook-request.js";
+import { WebhookCaller } from "./webhook-caller.js";
+
+export const HOOK_DEFAULTS = {
+  timeoutSeconds: 10,
+  stepDeadlineSeconds: 3600,
+  retries: 2,
+  retryBackoffSeconds: 1,
+  pollSeconds: 5,
+} as const;
+
+/** The engine gives `observe` no signal: its calls end by their own timeouts. */
+const NEVER_ABORTED = new AbortController().signal;
+
+/** The subset of a pino logger the hook driver writes to. */
+export interface HookLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/**
+ * Runs a cluster's steps by calling its platform team's hooks, one call sequence per target. `apply` keeps calling
+ * while the hook says `InProgress` (the engine's lease is renewed meanwhile), repeats timeouts and 5xx a bounded
+ * number of times with jittered backoff, and gives up at the step deadline. A target the hook reports done is
+ * recorded at its new version in the store, as the simulator does.
+ */
+export class HookDriver implements ClusterDriver {
+  readonly #callers = new Map<StepKind, HookCaller>();
+
+  constructor(
+    private readonly config: HookDriverConfig,
+    private readonly clusterName: string,
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly log: HookLogger,
+  ) {}
+
+  /** Asks the hook whether the target is done; a hook that cannot say is taken as "not done", and apply decides. */
+  async observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean> {
+    const request = stepRequest(context, target, this.clusterName, "observe");
+    const outcome = await this.#callRepeatingTransients(request, NEVER_ABORTED);
+    if (outcome.kind !== "done") return false;
+    await recordTargetVersion(this.store, context, target, this.clock.nowMicros());
+    return true;
+  }
+
+  async apply(context: StepContext, target: Readonly<PlanTarget>, signal: AbortSignal): Promise<TargetOutcome> {
+    const request = stepRequest(context, target, this.clusterName, "apply");
+    const deadline = this.clock.nowMicros() / 1000 + this.#setting("stepDeadlineSeconds") * 1000;
+    for (;;) {
+      const outcome = await this.#callRepeatingTransients(request, signal, deadline);
+      if (outcome.kind === "done") {
+        await recordTargetVersion(this.store, context, target, this.clock.nowMicros());
+        return { ok: true };
+      }
+      if (outcome.kind !== "in-progress") return { ok: false, failure: outcome.failure };
+      const waitMs = outcome.retryAfterMs ?? this.#setting("pollSeconds") * 1000;
+      if (this.clock.nowMicros() / 1000 + waitMs > deadline) return { ok: false, failure: this.#deadlineFailure() };
+      await this.clock.sleep(waitMs, signal);
+    }
+  }
+
+  /** One call, repeated after transient failures up to `retries` times, never past the deadline. */
+  async #callRepeatingTransients(
+    request: HookStepRequest,
+    signal: AbortSignal,
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<Exclude<CallOutcome, { kind: "transient" }>> {
+    const caller = this.#caller(request.step.kind);
+    for (let failures = 0; ; failures++) {
+      const outcome = await caller.call(request, signal);
+      this.#logCall(request, outcome);
+      if (outcome.kind !== "transient") return outcome;
+      const waitMs = Math.random() * this.#setting("retryBackoffSeconds") * 1000 * 2 ** failures;
+      const pastDeadline = this.clock.nowMicros() / 1000 + waitMs > deadline;
+      if (failures >= this.#setting("retries") || pastDeadline) return { kind: "failed", failure: outcome.failure };
+      await this.clock.sleep(waitMs, signal);
+    }
+  }
+
+  #caller(kind: StepKind): HookCaller {
+    let caller = this.#callers.get(kind);
+    if (!caller) {
+      caller = this.#newCaller(transportFor(this.config, kind));
+      this.#callers.set(kind, caller);
+    }
+    return caller;
+  }
+
+  #newCaller(transport: HookTransport): HookCaller {
+    const timeoutMs = (transport.timeoutSeconds ?? HOOK_DEFAULTS.timeoutSeconds) * 1000;
+    if (transport.type === "exec") return new CommandCaller(transport.command, timeoutMs);
+    // The config was validated: webhooks come with a secret.
+    return new WebhookCaller(transport.url, this.config.secret ?? "", timeoutMs, this.clock);
+  }
+
+  #setting(key: Exclude<keyof typeof HOOK_DEFAULTS, "timeoutSeconds">): number {
+    return this.config[key] ?? HOOK_DEFAULTS[key];
+  }
+
+  #deadlineFailure(): StepFailure {
+    const seconds = this.#setting("stepDeadlineSeconds");
+    return { code: "HookDeadlineExceeded", message: `the hook did not finish within ${seconds} s`, retryable: false };
+  }
+
+  #logCall(request: HookStepRequest, outcome: CallOutcome): void {
+    const fields = {
+      taskId: request.taskId,
+      step: request.step.name,
+      target: request.target.name,
+      phase: request.phase,
+      idempotencyKey: request.idempotencyKey,
+      outcome: outcome.kind,
+    };
+    if (outcome.kind === "done" || outcome.kind === "in-progress") this.log.info(fields, "hook call");
+    else this.log.warn({ ...fields, code: outcome.failure.code, reason: outcome.failure.message }, "hook call failed");
+  }
+}

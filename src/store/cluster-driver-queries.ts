@@ -1,0 +1,67 @@
+import type { Kysely } from "kysely";
+import { type DriverConfig, SIMULATOR_CONFIG } from "../domain/driver-config.js";
+import { ACTIVE_TASK_PHASES } from "../domain/upgrade-task.js";
+import type { Database } from "./schema.js";
+
+/** A cluster's name and driver, as the engine's driver router needs them. */
+export interface ClusterDriverRow {
+  readonly clusterName: string;
+  readonly config: DriverConfig;
+}
+
+/** The cluster's driver; the simulator when none was set. Undefined for an unknown cluster. */
+export async function findClusterDriver(
+  db: Kysely<Database>,
+  clusterId: string,
+): Promise<ClusterDriverRow | undefined> {
+  const row = await db
+    .selectFrom("clusters")
+    .leftJoin("cluster_drivers", "cluster_drivers.cluster_id", "clusters.id")
+    .select(["clusters.name", "cluster_drivers.config"])
+    .where("clusters.id", "=", clusterId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { clusterName: row.name, config: row.config === null ? SIMULATOR_CONFIG : JSON.parse(row.config) };
+}
+
+/** Sets a seeded cluster's driver unless it has one: a restart never undoes a change made through the API. */
+export async function insertSeedDriver(
+  db: Kysely<Database>,
+  clusterId: string,
+  config: DriverConfig,
+  nowMicros: number,
+): Promise<void> {
+  await db
+    .insertInto("cluster_drivers")
+    .values({ cluster_id: clusterId, config: JSON.stringify(config), updated_at: nowMicros })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/**
+ * Replaces the cluster's driver unless it has an active upgrade task (a task must not change drivers halfway);
+ * false when it has one. Check and write share a transaction.
+ */
+export async function replaceDriverUnlessUpgrading(
+  db: Kysely<Database>,
+  clusterId: string,
+  config: DriverConfig,
+  nowMicros: number,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const active = await trx
+      .selectFrom("upgrade_tasks")
+      .select("id")
+      .where("cluster_id", "=", clusterId)
+      .where("phase", "in", ACTIVE_TASK_PHASES)
+      .executeTakeFirst();
+    if (active) return false;
+    const json = JSON.stringify(config);
+    await trx
+      .insertInto("cluster_drivers")
+      .values({ cluster_id: clusterId, config: json, updated_at: nowMicros })
+      .onConflict((oc) => oc.column("cluster_id").doUpdateSet({ config: json, updated_at: nowMicros }))
+      .execute();
+    return true;
+  });
+}
