@@ -85,6 +85,7 @@ describe.each(DIALECTS)("upgrades on %s", (dialect) => {
     const taskId = await system.startUpgrade(CLUSTER, "v1.29");
     await system.waitForTask(CLUSTER, taskId, () => false, 0).catch(() => undefined);
     await expect.poll(async () => (await system.plan(CLUSTER, taskId)).steps[2]?.phase).toBe("Running");
+    expect((await system.plan(CLUSTER, taskId)).steps[2].targets[0].phase).toBe("Running");
 
     expect((await system.control(CLUSTER, "pause")).status).toBe(200);
     expect((await system.task(CLUSTER, taskId)).status.phase).toBe("Running");

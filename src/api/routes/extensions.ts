@@ -82,7 +82,12 @@ export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox 
             ...step,
             startedAt: time(step.startedAt),
             finishedAt: time(step.finishedAt),
-            targets: step.targets.map((target) => ({ ...target, finishedAt: time(target.finishedAt) })),
+            // The targets of a running batch are being upgraded now, though each is recorded only when the batch ends.
+            targets: step.targets.map((target) => ({
+              ...target,
+              phase: step.phase === "Running" && target.phase === "Init" ? "Running" : target.phase,
+              finishedAt: time(target.finishedAt),
+            })),
           })),
         };
       },
