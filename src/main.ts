@@ -4,12 +4,14 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import closeWithGrace from "close-with-grace";
 import { pino } from "pino";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { buildServer } from "./api/server.js";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config.js";
 import { systemClock } from "./domain/clock.js";
 import { ClusterDriverRouter } from "./drivers/cluster-driver-router.js";
 import { SIMULATED_STEP_MS, SimulatorDriver } from "./drivers/simulator.js";
 import { CheckTaskRunner } from "./engine/check-runner.js";
+import { prometheusEngineMetrics } from "./engine/engine-metrics.js";
 import { UpgradeEngine } from "./engine/upgrade-engine.js";
 import { checkTaskStore } from "./store/check-task-store.js";
 import { DatabaseUrlError, openStore, type Store } from "./store/database.js";
@@ -29,6 +31,8 @@ async function main(): Promise<void> {
   const store = await openConfiguredStore(config);
   await migrateToLatest(store);
   const demo = await applyStartupSeed(store, config, clock);
+  const metricsRegistry = new Registry();
+  collectDefaultMetrics({ register: metricsRegistry });
 
   const engine = new UpgradeEngine(
     engineStore(store),
@@ -46,6 +50,7 @@ async function main(): Promise<void> {
       pollIntervalMs: config.engine.pollIntervalMs,
       maxStepAttempts: 3,
       retryBackoffMs: 500,
+      metrics: prometheusEngineMetrics(metricsRegistry),
     },
     logger.child({ component: "engine" }),
   );
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
       bodyLimitBytes: config.bodyLimitBytes,
       tokenTtlMs: config.tokenTtlMs,
       engineState: () => (config.engine.enabled ? engine.state : "disabled"),
+      metricsRegistry,
     },
     { logger },
   );

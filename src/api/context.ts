@@ -1,3 +1,4 @@
+import type { Registry } from "prom-client";
 import type { Clock } from "../domain/clock.js";
 import type { DisplayZone } from "../domain/go-time.js";
 import type { Store } from "../store/database.js";
@@ -14,4 +15,6 @@ export interface ApiContext {
   readonly tokenTtlMs: number;
   /** The engine's lifecycle state in this process, for `/readyz` (`disabled` when it does not run here). */
   readonly engineState?: () => string;
+  /** Where `/metrics` reads from; no `/metrics` route and no request timing when absent. */
+  readonly metricsRegistry?: Registry;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, {
   type FastifyBaseLogger,
@@ -13,11 +14,14 @@ import type { ApiContext } from "./context.js";
 import { ApiError, ERROR_CATALOGUE, type ErrorEntry, errorBody } from "./errors.js";
 import { keepRawBody } from "./raw-body.js";
 import { clusterDriverRoutes } from "./routes/cluster-drivers.js";
+import { clusterNodeRoutes } from "./routes/cluster-nodes.js";
 import { clusterRoutes } from "./routes/clusters.js";
+import { consoleRoutes } from "./routes/console.js";
 import { extensionRoutes } from "./routes/extensions.js";
 import { healthRoutes } from "./routes/health.js";
 import { iamRoutes } from "./routes/iam.js";
 import { jobRoutes } from "./routes/jobs.js";
+import { installRequestMetrics, metricsRoutes } from "./routes/metrics.js";
 import { postcheckRoutes } from "./routes/postchecks.js";
 import { precheckRoutes } from "./routes/prechecks.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
@@ -75,9 +79,13 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  if (context.metricsRegistry) installRequestMetrics(app, context.metricsRegistry);
+  if (context.metricsRegistry) await app.register(metricsRoutes(context.store, context.metricsRegistry));
 
   await app.register(healthRoutes(context.store, context.engineState ?? (() => "disabled")));
   await app.register(iamRoutes(context));
+  await app.register(consoleRoutes());
   await app.register(async (cce) => {
     const authenticator = credentialAuthenticator(context.store, context.clock, {
       ...DEFAULT_AUTHENTICATION,
@@ -89,6 +97,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     await cce.register(upgradeControlRoutes(context));
     await cce.register(extensionRoutes(context));
     await cce.register(clusterDriverRoutes(context));
+    await cce.register(clusterNodeRoutes(context));
     await cce.register(precheckRoutes(context));
     await cce.register(postcheckRoutes(context));
     await cce.register(snapshotRoutes(context));

@@ -94,3 +94,11 @@ export interface ClusterDriver {
   observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean>;
   apply(context: StepContext, target: Readonly<PlanTarget>, signal: AbortSignal): Promise<TargetOutcome>;
 }
+
+/** What the engine reports for monitoring. */
+export interface EngineMetrics {
+  /** A step's targets ran to an outcome (success or failure); `seconds` is this execution, not the whole step. */
+  stepFinished(kind: string, seconds: number): void;
+  /** A task was claimed while already `Running`: its previous worker died or handed it back. */
+  leaseTakenOver(): void;
+}

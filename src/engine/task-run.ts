@@ -8,7 +8,15 @@ import {
   type StepFailure,
   type UpgradePlan,
 } from "../domain/upgrade-plan.js";
-import type { ClaimedTask, ClusterDriver, EngineStore, StepContext, TargetOutcome, TaskChange } from "./ports.js";
+import type {
+  ClaimedTask,
+  ClusterDriver,
+  EngineMetrics,
+  EngineStore,
+  StepContext,
+  TargetOutcome,
+  TaskChange,
+} from "./ports.js";
 
 /** What a task run needs from its engine. */
 export interface TaskRunDeps {
@@ -21,6 +29,7 @@ export interface TaskRunDeps {
   /** True once the engine drains: the run stops before its next step. */
   readonly draining: () => boolean;
   readonly log: (level: "info" | "warn" | "error", fields: object, message: string) => void;
+  readonly metrics?: EngineMetrics;
 }
 
 /** Why a run ended: the task left `Running`, the lease was lost, or the engine handed the task back. */
@@ -82,8 +91,10 @@ async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSigna
     }
     started = false;
 
+    const executedFrom = deps.clock.nowMicros();
     const failure = await executeStep(task, step, cursor, deps, signal);
     const now = deps.clock.nowMicros();
+    deps.metrics?.stepFinished(step.kind, (now - executedFrom) / 1e6);
     if (failure === undefined) {
       finishStep(step, "Success", now, null);
       cursor += 1;

@@ -1,5 +1,5 @@
 import type { Clock } from "../domain/clock.js";
-import type { ClusterDriver, EngineStore } from "./ports.js";
+import type { ClusterDriver, EngineMetrics, EngineStore } from "./ports.js";
 import { type RunEnd, runClaimedTask } from "./task-run.js";
 
 export type EngineState = "starting" | "running" | "draining" | "stopped";
@@ -15,6 +15,8 @@ export interface EngineOptions {
   /** Attempts of a step whose failure says it is retryable, before the task fails. */
   readonly maxStepAttempts: number;
   readonly retryBackoffMs: number;
+  /** Where step durations and lease takeovers are reported; none when absent. */
+  readonly metrics?: EngineMetrics;
 }
 
 /** The subset of a pino logger the engine writes to. */
@@ -66,6 +68,8 @@ export class UpgradeEngine {
     const { leaseTtlMs, owner } = this.options;
     const tasks = await this.store.claimRunnableTasks(owner, this.clock.nowMicros(), leaseTtlMs * 1000, free);
     for (const task of tasks) {
+      // The claim returns the row as updated, so the previous owner is gone; a `Running` phase says someone had it.
+      if (task.phase === "Running") this.options.metrics?.leaseTakenOver();
       const abort = new AbortController();
       const done = runClaimedTask(task, this.#runDeps(), abort).then(
         (end) => {
@@ -111,6 +115,7 @@ export class UpgradeEngine {
       maxStepAttempts: this.options.maxStepAttempts,
       retryBackoffMs: this.options.retryBackoffMs,
       draining: () => this.#state !== "running",
+      ...(this.options.metrics && { metrics: this.options.metrics }),
       log: (level: "info" | "warn" | "error", fields: object, message: string) => this.logger[level](fields, message),
     };
   }

@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { listNodePools, listNodes } from "../../store/cluster-queries.js";
+import type { ApiContext } from "../context.js";
+import { requireCluster } from "../require-cluster.js";
+import { ClusterParams, withErrors } from "../schemas/common.js";
+
+const NodePool = Type.Object({ id: Type.String(), name: Type.String(), nodeCount: Type.Integer() });
+
+const Node = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  pool: Type.String({ description: "ID of the node's pool." }),
+  version: Type.String({ description: "Kubernetes version the node runs." }),
+  status: Type.String(),
+});
+
+const ClusterNodes = Type.Object({ pools: Type.Array(NodePool), items: Type.Array(Node) });
+
+/** Extension: a cluster's node pools and nodes (CCE serves these from other APIs, outside the upgrade family). */
+export function clusterNodeRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
+  const { store } = context;
+  return async (app) => {
+    app.get(
+      "/ext/v1/projects/:project_id/clusters/:cluster_id/nodes",
+      {
+        schema: {
+          operationId: "ListClusterNodes",
+          tags: ["extensions"],
+          summary: "The node pools and nodes of a cluster, with each node's version and status.",
+          params: ClusterParams,
+          response: withErrors({ 200: ClusterNodes }),
+        },
+      },
+      async (request) => {
+        const cluster = await requireCluster(store.db, request.params.project_id, request.params.cluster_id);
+        const [pools, nodes] = await Promise.all([
+          listNodePools(store.db, cluster.id),
+          listNodes(store.db, cluster.id),
+        ]);
+        return {
+          pools: pools.map((pool) => ({
+            id: pool.id,
+            name: pool.name,
+            nodeCount: nodes.filter((node) => node.pool_id === pool.id).length,
+          })),
+          items: nodes.map((node) => ({
+            id: node.id,
+            name: node.name,
+            pool: node.pool_id,
+            version: node.version,
+            status: node.status,
+          })),
+        };
+      },
+    );
+  };
+}

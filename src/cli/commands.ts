@@ -1,0 +1,138 @@
+/** What each CLI command does; each returns the process exit code (0 done, 1 the watched task did not succeed). */
+import type { CceClient, PrecheckTask, UpgradeControl, UpgradeRequest, UpgradeTask } from "./cce-client.js";
+import { type OutputFormat, printJson, printTable } from "./output.js";
+import { watchTask } from "./watch.js";
+
+export interface CommandContext {
+  readonly client: CceClient;
+  readonly output: OutputFormat;
+}
+
+const UPGRADE_FINAL_PHASES = new Set(["Success", "Failed"]);
+const PRECHECK_FINAL_PHASES = new Set(["Success", "Failed", "Error"]);
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A mistake the user can fix (an unknown cluster name): reported without a stack trace. */
+export class CommandError extends Error {}
+
+export async function listClusters({ client, output }: CommandContext): Promise<number> {
+  const clusters = await client.listClusters();
+  if (output === "json") printJson(clusters);
+  else {
+    const rows = clusters.map((c) => [c.metadata.uid, c.metadata.name, c.spec.version, c.status.phase]);
+    printTable(["id", "name", "version", "phase"], rows);
+  }
+  return 0;
+}
+
+/** Accepts a cluster's ID or its name; a name costs one list call. */
+export async function resolveCluster(client: CceClient, idOrName: string): Promise<string> {
+  if (UUID_RE.test(idOrName)) return idOrName;
+  const match = (await client.listClusters()).find((cluster) => cluster.metadata.name === idOrName);
+  if (!match) throw new CommandError(`no cluster named ${JSON.stringify(idOrName)} in this project`);
+  return match.metadata.uid;
+}
+
+export async function startUpgrade(
+  context: CommandContext,
+  clusterId: string,
+  request: UpgradeRequest,
+  watch: boolean,
+): Promise<number> {
+  const taskId = await context.client.startUpgrade(clusterId, request);
+  if (watch) return watchUpgrade(context, clusterId, taskId);
+  if (context.output === "json") printJson({ taskId });
+  else process.stdout.write(`upgrade task ${taskId} started on cluster ${clusterId}\n`);
+  return 0;
+}
+
+export async function listTasks({ client, output }: CommandContext, clusterId: string): Promise<number> {
+  const tasks = await client.listUpgradeTasks(clusterId);
+  if (output === "json") printJson(tasks);
+  else printTaskTable(tasks);
+  return 0;
+}
+
+export async function showTask(context: CommandContext, clusterId: string, taskId: string): Promise<number> {
+  printTask(context.output, await context.client.getUpgradeTask(clusterId, taskId));
+  return 0;
+}
+
+/** Follows an upgrade task to its end: exit 0 on `Success`, 1 on `Failed` with the reason on stderr. */
+export async function watchUpgrade(context: CommandContext, clusterId: string, taskId: string): Promise<number> {
+  const task = await watchTask(
+    () => context.client.getUpgradeTask(clusterId, taskId),
+    (t) => ({ phase: t.status.phase, percent: Number(t.status.progress) }),
+    (t) => UPGRADE_FINAL_PHASES.has(t.status.phase),
+  );
+  printTask(context.output, task);
+  if (task.status.phase === "Success") return 0;
+  const reason = task.spec.items?.failureReason ?? "no reason given";
+  process.stderr.write(`upgrade task ${taskId} ${task.status.phase}: ${reason}\n`);
+  return 1;
+}
+
+export async function controlUpgrade(
+  { client, output }: CommandContext,
+  clusterId: string,
+  control: UpgradeControl,
+): Promise<number> {
+  await client.controlUpgrade(clusterId, control);
+  if (output === "json") printJson({ clusterId, control, accepted: true });
+  else process.stdout.write(`${control} accepted for cluster ${clusterId}\n`);
+  return 0;
+}
+
+export async function startPrecheck(
+  context: CommandContext,
+  clusterId: string,
+  targetVersion: string,
+  watch: boolean,
+): Promise<number> {
+  const { client, output } = context;
+  const taskId = await client.startPrecheck(clusterId, targetVersion);
+  if (!watch) {
+    printPrecheck(output, await client.getPrecheck(clusterId, taskId));
+    return 0;
+  }
+  const check = await watchTask(
+    () => client.getPrecheck(clusterId, taskId),
+    (c) => ({ phase: c.status.phase }),
+    (c) => PRECHECK_FINAL_PHASES.has(c.status.phase),
+  );
+  printPrecheck(output, check);
+  if (check.status.phase === "Success") return 0;
+  process.stderr.write(`pre-check ${taskId} ${check.status.phase}: ${check.status.message ?? "no reason given"}\n`);
+  return 1;
+}
+
+function printTask(output: OutputFormat, task: UpgradeTask): void {
+  if (output === "json") {
+    printJson(task);
+    return;
+  }
+  printTaskTable([task]);
+  const reason = task.spec.items?.failureReason;
+  if (reason) process.stdout.write(`failure reason: ${reason}\n`);
+}
+
+function printTaskTable(tasks: readonly UpgradeTask[]): void {
+  const rows = tasks.map((t) => [
+    t.metadata.uid,
+    t.status.phase,
+    `${t.status.progress}%`,
+    t.spec.version,
+    t.spec.targetVersion,
+    t.metadata.creationTimestamp,
+  ]);
+  printTable(["task", "phase", "progress", "from", "to", "created"], rows);
+}
+
+function printPrecheck(output: OutputFormat, check: PrecheckTask): void {
+  if (output === "json") {
+    printJson(check);
+    return;
+  }
+  const row = [check.metadata.uid, check.status.phase, check.spec.targetVersion ?? "", check.status.message ?? ""];
+  printTable(["pre-check", "phase", "target", "message"], [row]);
+}

@@ -1,0 +1,192 @@
+/** The console's only way to the service: the public CCE API and its /ext/v1 extensions, with X-Auth-Token. */
+
+export interface Session {
+  readonly token: string;
+  readonly projectId: string;
+  /** Who signed in, for display; absent for a pasted token. */
+  readonly userName?: string;
+}
+
+/** An error answer in CCE's form, or a network failure. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Cluster {
+  metadata: { uid: string; name: string };
+  spec: { version: string; platformVersion: string };
+  status: { phase: string };
+}
+
+export interface ClusterNodes {
+  pools: { id: string; name: string; nodeCount: number }[];
+  items: { id: string; name: string; pool: string; version: string; status: string }[];
+}
+
+export interface UpgradeInfo {
+  spec: { versionInfo: { release: string; patch: string; targetVersions: string[] } };
+}
+
+export interface CheckItem {
+  name: string;
+  group: string;
+  level: string;
+  phase: string;
+  message: string;
+  riskSource?: Record<string, Record<string, string>[] | undefined>;
+}
+
+export interface PrecheckTask {
+  metadata: { uid: string };
+  status: {
+    phase: string;
+    message?: string;
+    clusterCheckStatus: { itemsStatus: CheckItem[] };
+    addonCheckStatus: { itemsStatus: CheckItem[] };
+    nodeCheckStatus: { nodeStageStatus: { nodeInfo: { name: string }; itemsStatus: CheckItem[] }[] };
+  };
+}
+
+export interface SnapshotTaskList {
+  items: { metadata: { uid: string }; status: { phase: string } }[];
+}
+
+export interface UpgradeTask {
+  metadata: { uid: string; creationTimestamp: string };
+  spec: { version: string; targetVersion: string; items?: { failureReason?: string } };
+  status: { phase: string; progress: string };
+}
+
+export interface PlanTarget {
+  name: string;
+  pool?: string;
+  phase: string;
+}
+
+export interface PlanStep {
+  kind: string;
+  name: string;
+  batch?: number;
+  phase: string;
+  attempts: number;
+  error: { code: string; message: string } | null;
+  targets: PlanTarget[];
+}
+
+export interface UpgradePlan {
+  phase: string;
+  progress: string;
+  pauseRequested: boolean;
+  failureReason: string | null;
+  steps: PlanStep[];
+}
+
+export interface UpgradeRequest {
+  targetVersion: string;
+  userDefinedStep: number;
+  nodePoolOrder: Record<string, number>;
+}
+
+/** Signs in with IAM's password method; the token comes back in X-Subject-Token. */
+export async function signInWithPassword(userName: string, password: string, projectName: string): Promise<Session> {
+  const response = await fetch("/v3/auth/tokens", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ["password"], password: { user: { name: userName, password } } },
+        scope: { project: { name: projectName } },
+      },
+    }),
+  });
+  const body = await readBody(response);
+  const token = response.headers.get("x-subject-token");
+  if (!response.ok || !token) throw failure(response.status, body);
+  return { token, projectId: body.token.project.id, userName };
+}
+
+/** API calls of one signed-in session; paths are those of the CCE documentation. */
+export function apiClient(session: Session) {
+  const project = `/api/v3/projects/${session.projectId}`;
+  const ext = `/ext/v1/projects/${session.projectId}`;
+  const cluster = (id: string) => `${project}/clusters/${id}`;
+
+  async function call<T>(method: "GET" | "POST", path: string, payload?: unknown): Promise<T> {
+    const response = await fetch(path, {
+      method,
+      headers: {
+        "x-auth-token": session.token,
+        ...(payload === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+    });
+    const body = await readBody(response);
+    if (!response.ok) throw failure(response.status, body);
+    return body as T;
+  }
+
+  return {
+    listClusters: () => call<{ items: Cluster[] }>("GET", `${project}/clusters`).then((list) => list.items),
+    showCluster: (id: string) => call<Cluster>("GET", cluster(id)),
+    listNodes: (id: string) => call<ClusterNodes>("GET", `${ext}/clusters/${id}/nodes`),
+    upgradeInfo: (id: string) => call<UpgradeInfo>("GET", `${cluster(id)}/upgradeinfo`),
+    startPrecheck: (id: string, targetVersion: string) =>
+      call<PrecheckTask>("POST", `${cluster(id)}/operation/precheck`, {
+        apiVersion: "v3",
+        kind: "PreCheckTask",
+        spec: { targetVersion },
+      }),
+    showPrecheck: (id: string, taskId: string) =>
+      call<PrecheckTask>("GET", `${cluster(id)}/operation/precheck/tasks/${taskId}`),
+    startBackup: (id: string) =>
+      call<{ uid: string }>("POST", `/api/v3.1/projects/${session.projectId}/clusters/${id}/operation/snapshot`),
+    listBackups: (id: string) =>
+      call<SnapshotTaskList>("GET", `/api/v3.1/projects/${session.projectId}/clusters/${id}/operation/snapshot/tasks`),
+    startUpgrade: (id: string, request: UpgradeRequest) =>
+      call<{ uid: string }>("POST", `${cluster(id)}/operation/upgrade`, {
+        metadata: { apiVersion: "v3", kind: "UpgradeTask" },
+        spec: {
+          clusterUpgradeAction: {
+            targetVersion: request.targetVersion,
+            nodePoolOrder: request.nodePoolOrder,
+            strategy: {
+              type: "inPlaceRollingUpdate",
+              inPlaceRollingUpdate: { userDefinedStep: request.userDefinedStep },
+            },
+          },
+        },
+      }),
+    listUpgrades: (id: string) =>
+      call<{ items: UpgradeTask[] }>("GET", `${cluster(id)}/operation/upgrade/tasks`).then((list) => list.items),
+    showUpgrade: (id: string, taskId: string) =>
+      call<UpgradeTask>("GET", `${cluster(id)}/operation/upgrade/tasks/${taskId}`),
+    showPlan: (id: string, taskId: string) =>
+      call<UpgradePlan>("GET", `${ext}/clusters/${id}/upgrade/tasks/${taskId}/plan`),
+    controlUpgrade: (id: string, control: "pause" | "continue" | "retry") =>
+      call<unknown>("POST", `${cluster(id)}/operation/upgrade/${control}`),
+  };
+}
+
+export type ApiClient = ReturnType<typeof apiClient>;
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON bodies are read field by field by the typed callers above.
+async function readBody(response: Response): Promise<any> {
+  const text = await response.text();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function failure(status: number, body: unknown): ApiFailure {
+  const cce = body as { errorMessage?: string; error_msg?: string; error?: { message?: string } } | undefined;
+  const message = cce?.errorMessage ?? cce?.error_msg ?? cce?.error?.message ?? `request failed with HTTP ${status}`;
+  return new ApiFailure(status, message);
+}
