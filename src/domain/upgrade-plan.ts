@@ -48,10 +48,9 @@ export interface UpgradePlan {
   readonly steps: PlanStep[];
 }
 
-/** The cluster as the planner sees it. */
-export interface PlanningInput {
-  readonly clusterVersion: string;
-  readonly targetVersion: string;
+/** The cluster as the planner needs it: its pools, nodes (each with its own version and labels) and add-ons. */
+export interface ClusterInventory {
+  readonly version: string;
   readonly pools: readonly { readonly id: string }[];
   readonly nodes: readonly {
     readonly id: string;
@@ -61,6 +60,12 @@ export interface PlanningInput {
     readonly labels: Readonly<Record<string, string>>;
   }[];
   readonly addons: readonly { readonly name: string; readonly version: string }[];
+}
+
+/** Everything a plan is computed from. */
+export interface PlanningInput extends Omit<ClusterInventory, "version"> {
+  readonly clusterVersion: string;
+  readonly targetVersion: string;
   readonly action: NormalizedUpgradeAction;
 }
 

@@ -1,4 +1,4 @@
-import type { PlanStep, PlanTarget, StepFailure, UpgradePlan } from "../domain/upgrade-plan.js";
+import type { ClusterInventory, PlanStep, PlanTarget, StepFailure, UpgradePlan } from "../domain/upgrade-plan.js";
 import type { NormalizedUpgradeAction } from "../domain/upgrade-request.js";
 import type { UpgradeTaskPhase } from "../domain/upgrade-task.js";
 
@@ -48,20 +48,6 @@ export interface TaskChange {
 
 /** The outcome of a commit: the phase the task is in now, or `lost` when the lease is gone. */
 export type CommitOutcome = { readonly phase: UpgradeTaskPhase } | "lost";
-
-/** The cluster as the planner needs it. */
-export interface ClusterInventory {
-  readonly version: string;
-  readonly pools: readonly { readonly id: string }[];
-  readonly nodes: readonly {
-    readonly id: string;
-    readonly name: string;
-    readonly poolId: string;
-    readonly version: string;
-    readonly labels: Readonly<Record<string, string>>;
-  }[];
-  readonly addons: readonly { readonly name: string; readonly version: string }[];
-}
 
 /** The engine's view of the database. */
 export interface EngineStore {

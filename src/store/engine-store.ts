@@ -1,7 +1,7 @@
 import { type Kysely, type Selectable, sql } from "kysely";
-import type { UpgradePlan } from "../domain/upgrade-plan.js";
+import type { ClusterInventory, UpgradePlan } from "../domain/upgrade-plan.js";
 import type { NormalizedUpgradeAction } from "../domain/upgrade-request.js";
-import type { ClaimedTask, ClusterInventory, CommitOutcome, EngineStore, Lease, TaskChange } from "../engine/ports.js";
+import type { ClaimedTask, CommitOutcome, EngineStore, Lease, TaskChange } from "../engine/ports.js";
 import type { Store } from "./database.js";
 import type { Database, UpgradeTasksTable } from "./schema.js";
 
