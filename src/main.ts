@@ -81,8 +81,9 @@ async function main(): Promise<void> {
   const address = await app.listen({ port: config.port, host: config.host });
   if (config.engine.enabled) engine.start();
   if (config.engine.enabled) checkRunner.start();
-  process.stdout.write(`cce-upgrade listening at ${address} (database: ${store.dialect})\n`);
-  if (demo && (await hasProject(store.db, demo.projectId))) printDemoBanner(address, demo);
+  // One write: whoever reads "listening" (a user, a test) has the demo's credentials with it.
+  const banner = demo && (await hasProject(store.db, demo.projectId)) ? demoBanner(address, demo) : "";
+  process.stdout.write(`cce-upgrade listening at ${address} (database: ${store.dialect})\n${banner}`);
 
   // Stop taking requests (503 while closing), let current steps finish and hand tasks back, then close the database.
   closeWithGrace({ delay: config.engine.shutdownGraceMs + 5_000 }, async ({ signal, err }) => {
@@ -133,24 +134,22 @@ function demoCredentials(seed: SeedFile): DemoCredentials | undefined {
   return { projectId: project.id, token, ak: key.ak, sk: key.sk, user: project.users?.[0], clusterId: cluster.id };
 }
 
-function printDemoBanner(address: string, demo: DemoCredentials): void {
+function demoBanner(address: string, demo: DemoCredentials): string {
   const cluster = `${address}/api/v3/projects/${demo.projectId}/clusters/${demo.clusterId}`;
-  process.stdout.write(
-    [
-      "",
-      "Demo project:",
-      `  project id    ${demo.projectId}`,
-      `  X-Auth-Token  ${demo.token}`,
-      `  AK / SK       ${demo.ak} / ${demo.sk}`,
-      ...(demo.user ? [`  IAM user      ${demo.user.name} / ${demo.user.password}  (POST /v3/auth/tokens)`] : []),
-      "",
-      "Try it:",
-      `  curl -s -H 'X-Auth-Token: ${demo.token}' ${address}/api/v3/projects/${demo.projectId}/clusters`,
-      `  curl -s -H 'X-Auth-Token: ${demo.token}' -H 'Content-Type: application/json' -X POST ${cluster}/operation/upgrade \\`,
-      `    -d '{"metadata":{"apiVersion":"v3","kind":"UpgradeTask"},"spec":{"clusterUpgradeAction":{"targetVersion":"v1.29","strategy":{"type":"inPlaceRollingUpdate"}}}}'`,
-      "",
-    ].join("\n"),
-  );
+  return [
+    "",
+    "Demo project:",
+    `  project id    ${demo.projectId}`,
+    `  X-Auth-Token  ${demo.token}`,
+    `  AK / SK       ${demo.ak} / ${demo.sk}`,
+    ...(demo.user ? [`  IAM user      ${demo.user.name} / ${demo.user.password}  (POST /v3/auth/tokens)`] : []),
+    "",
+    "Try it:",
+    `  curl -s -H 'X-Auth-Token: ${demo.token}' ${address}/api/v3/projects/${demo.projectId}/clusters`,
+    `  curl -s -H 'X-Auth-Token: ${demo.token}' -H 'Content-Type: application/json' -X POST ${cluster}/operation/upgrade \\`,
+    `    -d '{"metadata":{"apiVersion":"v3","kind":"UpgradeTask"},"spec":{"clusterUpgradeAction":{"targetVersion":"v1.29","strategy":{"type":"inPlaceRollingUpdate"}}}}'`,
+    "",
+  ].join("\n");
 }
 
 const EXPECTED_ERRORS = [ConfigError, DatabaseUrlError, SeedFileError, SchemaTooNewError, MigrationFailedError];

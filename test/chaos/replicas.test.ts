@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/database.js";
-import { DIALECTS, dropSchemaOf, freshDatabaseUrl } from "../support/databases.js";
+import { DIALECTS, freshDatabaseUrl } from "../support/databases.js";
 import { PROJECT, TOKEN, upgradeBody } from "../support/fixtures.js";
 import { type ServiceProcess, startService } from "../support/service-process.js";
 import { manyClustersSeed } from "../support/system.js";
@@ -52,7 +52,6 @@ describe.runIf(DIALECTS.includes("postgres"))("three replicas on PostgreSQL unde
       await runChaos(env, replicas);
     } finally {
       await Promise.all(replicas.map((replica) => replica.stop("SIGKILL")));
-      await dropSchemaOf(env.DATABASE_URL);
     }
   }, 240_000);
 });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/database.js";
-import { DIALECTS, dropSchemaOf, freshDatabaseUrl } from "../support/databases.js";
+import { DIALECTS, freshDatabaseUrl } from "../support/databases.js";
 import { PROJECT, TOKEN, upgradeBody } from "../support/fixtures.js";
 import { startService } from "../support/service-process.js";
 import { manyClustersSeed } from "../support/system.js";
@@ -83,7 +83,6 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
       );
     } finally {
       await store.close();
-      await dropSchemaOf(env.DATABASE_URL);
     }
   }, 120_000);
 
@@ -135,6 +134,5 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
     }
     expect(phase).toBe("Success");
     expect(await service.stop("SIGTERM")).toBe(0);
-    await dropSchemaOf(env.DATABASE_URL);
   }, 60_000);
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DIALECTS, dropSchemaOf, freshDatabaseUrl } from "../support/databases.js";
+import { DIALECTS, freshDatabaseUrl } from "../support/databases.js";
 import { PROJECT, TOKEN, upgradeBody } from "../support/fixtures.js";
 import { gate, startHookReceiver, webhookSecret } from "../support/hook-receiver.js";
 import { startService } from "../support/service-process.js";
@@ -85,7 +85,6 @@ describe.each(DIALECTS)("hooks across a crash on %s", (dialect) => {
     } finally {
       await service.stop("SIGKILL");
       await receiver.close();
-      await dropSchemaOf(env.DATABASE_URL);
     }
   }, 60_000);
 });

@@ -40,27 +40,14 @@ export function freshDatabaseUrl(dialect: DialectName): string {
   return url.toString();
 }
 
-/** A fresh, migrated store; `close` also drops a PostgreSQL test schema. */
+/**
+ * A fresh, migrated store. Its PostgreSQL schema is left in place until the run ends (test/support/postgres-run.ts):
+ * dropping a schema while other tests migrate theirs breaks Kysely's migrator, whose catalogue queries see every
+ * schema of the database.
+ */
 export async function freshStore(dialect: DialectName): Promise<Store & { url: string }> {
   const url = freshDatabaseUrl(dialect);
   const store = await openStore(url);
   await migrateToLatest(store);
-  return {
-    ...store,
-    url,
-    async close() {
-      await store.close();
-      await dropSchemaOf(url);
-    },
-  };
-}
-
-/** Drops the PostgreSQL schema a test URL names; nothing for SQLite. */
-export async function dropSchemaOf(url: string): Promise<void> {
-  const schema = url.startsWith("postgres") ? new URL(url).searchParams.get("schema") : null;
-  if (!schema) return;
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
+  return { ...store, url };
 }
