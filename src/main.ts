@@ -143,6 +143,7 @@ function demoBanner(address: string, demo: DemoCredentials): string {
     `  X-Auth-Token  ${demo.token}`,
     `  AK / SK       ${demo.ak} / ${demo.sk}`,
     ...(demo.user ? [`  IAM user      ${demo.user.name} / ${demo.user.password}  (POST /v3/auth/tokens)`] : []),
+    `  Console       ${address}/console/`,
     "",
     "Try it:",
     `  curl -s -H 'X-Auth-Token: ${demo.token}' ${address}/api/v3/projects/${demo.projectId}/clusters`,
