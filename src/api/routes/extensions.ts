@@ -4,12 +4,12 @@ import { Type } from "typebox";
 import { formatGoTime } from "../../domain/go-time.js";
 import type { UpgradePlan } from "../../domain/upgrade-plan.js";
 import { formatProgress } from "../../domain/upgrade-task.js";
-import { findCluster } from "../../store/cluster-queries.js";
 import { deleteFault, type FaultRow, insertFault, listFaults } from "../../store/fault-queries.js";
 import { FaultSeed } from "../../store/seed-file.js";
 import { findUpgradeTask } from "../../store/upgrade-task-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
+import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, FreeObject, TaskParams, withErrors } from "../schemas/common.js";
 
 const EXT = "/ext/v1/projects/:project_id/clusters/:cluster_id";
@@ -47,12 +47,6 @@ function faultDocument(row: FaultRow) {
 export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
   const { store, clock, zone } = context;
   const time = (micros: number | null) => (micros === null ? null : formatGoTime(micros, zone));
-
-  async function requireCluster(projectId: string, clusterId: string) {
-    if (!(await findCluster(store.db, projectId, clusterId))) {
-      throw new ApiError("resourceNotFound", `cluster ${clusterId} not found`);
-    }
-  }
 
   return async (app) => {
     app.get(
@@ -104,7 +98,7 @@ export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox 
         },
       },
       async (request) => {
-        await requireCluster(request.params.project_id, request.params.cluster_id);
+        await requireCluster(store.db, request.params.project_id, request.params.cluster_id);
         return { items: (await listFaults(store.db, request.params.cluster_id)).map(faultDocument) };
       },
     );
@@ -122,7 +116,7 @@ export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox 
         },
       },
       async (request, reply) => {
-        await requireCluster(request.params.project_id, request.params.cluster_id);
+        await requireCluster(store.db, request.params.project_id, request.params.cluster_id);
         const row = await insertFault(
           store.db,
           randomUUID(),
@@ -145,7 +139,7 @@ export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox 
         },
       },
       async (request, reply) => {
-        await requireCluster(request.params.project_id, request.params.cluster_id);
+        await requireCluster(store.db, request.params.project_id, request.params.cluster_id);
         if (!(await deleteFault(store.db, request.params.cluster_id, request.params.fault_id))) {
           throw new ApiError("resourceNotFound", `fault ${request.params.fault_id} not found`);
         }

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { resetFailedStep, type UpgradePlan } from "../../domain/upgrade-plan.js";
 import { type ControlDecision, decideControl, type UpgradeControl } from "../../domain/upgrade-task.js";
-import { findCluster } from "../../store/cluster-queries.js";
 import {
   type ControlWrite,
   findCurrentUpgradeTask,
@@ -11,6 +10,7 @@ import {
 } from "../../store/upgrade-task-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
+import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, withErrors } from "../schemas/common.js";
 
 const CONTROLS: readonly { control: UpgradeControl; operationId: string; summary: string }[] = [
@@ -39,9 +39,7 @@ export function upgradeControlRoutes(context: ApiContext): FastifyPluginAsyncTyp
   const { store, clock } = context;
 
   async function applyControl(projectId: string, clusterId: string, control: UpgradeControl): Promise<void> {
-    if (!(await findCluster(store.db, projectId, clusterId))) {
-      throw new ApiError("resourceNotFound", `cluster ${clusterId} not found`);
-    }
+    await requireCluster(store.db, projectId, clusterId);
     for (let attempt = 0; attempt < MAX_CONTROL_ATTEMPTS; attempt++) {
       const task = await findCurrentUpgradeTask(store.db, projectId, clusterId);
       if (!task) throw new ApiError("resourceNotFound", `cluster ${clusterId} has no upgrade task`);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { findInventoryProblem, normalizeUpgradeAction } from "../../domain/upgrade-request.js";
 import { checkUpgradePath, describePathProblem } from "../../domain/versions.js";
-import { type ClusterRow, findCluster, listAddons, listNodePools } from "../../store/cluster-queries.js";
+import { type ClusterRow, listAddons, listNodePools } from "../../store/cluster-queries.js";
 import { newestPrecheckFor } from "../../store/precheck-queries.js";
 import {
   ActiveUpgradeExistsError,
@@ -12,6 +12,7 @@ import {
 } from "../../store/upgrade-task-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
+import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, TaskParams, withErrors } from "../schemas/common.js";
 import {
   UpgradeClusterRequestBody,
@@ -26,12 +27,6 @@ const TASKS = "/api/v3/projects/:project_id/clusters/:cluster_id/operation/upgra
 /** UpgradeCluster, ShowUpgradeClusterTask and ListUpgradeClusterTasks (reference §2.1–2.3). */
 export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
   const { store, clock, zone } = context;
-
-  async function requireCluster(projectId: string, clusterId: string): Promise<ClusterRow> {
-    const cluster = await findCluster(store.db, projectId, clusterId);
-    if (!cluster) throw new ApiError("resourceNotFound", `cluster ${clusterId} not found`);
-    return cluster;
-  }
 
   /**
    * Once a cluster has a pre-check for this upgrade, the newest one must have succeeded and not expired; a cluster never
@@ -66,7 +61,7 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
       },
       async (request) => {
         const { project_id: projectId, cluster_id: clusterId } = request.params;
-        const cluster = await requireCluster(projectId, clusterId);
+        const cluster = await requireCluster(store.db, projectId, clusterId);
         const action = request.body.spec.clusterUpgradeAction;
         const path = checkUpgradePath(cluster.version, action.targetVersion);
         if (!path.ok) {
@@ -159,7 +154,7 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
       },
       async (request) => {
         const { project_id: projectId, cluster_id: clusterId } = request.params;
-        await requireCluster(projectId, clusterId);
+        await requireCluster(store.db, projectId, clusterId);
         const tasks = await listUpgradeTasks(store.db, projectId, clusterId);
         return { kind: "List", apiVersion: "v3", metadata: {}, items: tasks.map((t) => upgradeTaskDocument(t, zone)) };
       },
