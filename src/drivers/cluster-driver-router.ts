@@ -1,3 +1,4 @@
+import { BoundedMap } from "../domain/bounded-map.js";
 import type { Clock } from "../domain/clock.js";
 import type { PlanTarget } from "../domain/upgrade-plan.js";
 import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
@@ -14,7 +15,7 @@ const REMEMBERED_TASKS = 4096;
  * batch of many targets costs one query.
  */
 export class ClusterDriverRouter implements ClusterDriver {
-  readonly #byTask = new Map<string, Promise<ClusterDriver>>();
+  readonly #byTask = new BoundedMap<string, Promise<ClusterDriver>>(REMEMBERED_TASKS);
 
   constructor(
     private readonly store: Store,
@@ -37,7 +38,6 @@ export class ClusterDriverRouter implements ClusterDriver {
       driver = this.#load(context.clusterId);
       // A failed read is not remembered: the next step asks again.
       driver.catch(() => this.#byTask.delete(context.taskId));
-      if (this.#byTask.size >= REMEMBERED_TASKS) this.#byTask.delete(this.#byTask.keys().next().value as string);
       this.#byTask.set(context.taskId, driver);
     }
     return driver;

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
+import { BoundedMap } from "../domain/bounded-map.js";
 import type { Clock } from "../domain/clock.js";
 import type { PlanTarget, StepKind } from "../domain/upgrade-plan.js";
 import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
@@ -30,7 +31,7 @@ export interface SimulatorOptions {
  * by a worker that lost its lease, changes nothing a second time.
  */
 export class SimulatorDriver implements ClusterDriver {
-  readonly #faultCache = new Map<string, Promise<FaultRow[]>>();
+  readonly #faultCache = new BoundedMap<string, Promise<FaultRow[]>>(4096);
 
   constructor(
     private readonly store: Store,
@@ -135,7 +136,6 @@ export class SimulatorDriver implements ClusterDriver {
         .where("remaining", ">", 0)
         .orderBy("created_at")
         .execute();
-      if (this.#faultCache.size >= 4096) this.#faultCache.delete(this.#faultCache.keys().next().value as string);
       this.#faultCache.set(key, rules);
     }
     return rules;

@@ -1,6 +1,7 @@
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
+import { BoundedMap } from "../domain/bounded-map.js";
 import { GroupCommitter } from "./group-commit.js";
 import type { Database } from "./schema.js";
 
@@ -43,14 +44,13 @@ function openSqlite(path: string): Store {
 
 /** Statements are prepared once per SQL text: Kysely asks for a new one on every query, and preparing costs. */
 function withStatementCache(sqlite: SqliteDatabase.Database, limit = 512) {
-  const cache = new Map<string, SqliteDatabase.Statement>();
+  const cache = new BoundedMap<string, SqliteDatabase.Statement>(limit);
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
       let statement = cache.get(text);
       if (!statement) {
         statement = sqlite.prepare(text);
-        if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
         cache.set(text, statement);
       }
       return statement;
