@@ -3,7 +3,7 @@ import type { Clock } from "../domain/clock.js";
 import { parseAuthorization, type SignableRequest, verifySignature } from "../domain/signing/sdk-hmac-sha256.js";
 import { type AccessKeyRow, findAccessKey, findTokenGrant, type TokenGrant } from "../store/credential-queries.js";
 import type { Store } from "../store/database.js";
-import { sha256Hex } from "../store/seed-file.js";
+import { sha256Hex } from "../store/passwords.js";
 import { ApiError } from "./errors.js";
 import { rawBodyOf } from "./raw-body.js";
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Kysely } from "kysely";
 import { type Static, Type } from "typebox";
@@ -10,6 +10,7 @@ import { resolveVersion } from "../domain/versions.js";
 import { insertSeedDriver } from "./cluster-driver-queries.js";
 import type { Store } from "./database.js";
 import { insertFault } from "./fault-queries.js";
+import { hashPassword, sha256Hex } from "./passwords.js";
 import type { Database } from "./schema.js";
 
 const NodePoolSeed = Type.Object(
@@ -194,26 +195,6 @@ export async function readSeedFile(path: string): Promise<SeedFile> {
   return parseSeed(document, path);
 }
 
-/** A salted scrypt hash, `scrypt$<salt>$<key>`; checked with `verifyPassword`. */
-export function hashPassword(password: string): string {
-  const salt = randomBytes(16);
-  return `scrypt$${salt.toString("hex")}$${scryptSync(password, salt, 32).toString("hex")}`;
-}
-
-/** Checks a password against `hashPassword`'s output in constant time. */
-export function verifyPassword(password: string, stored: string): boolean {
-  const [scheme, salt, key] = stored.split("$");
-  if (scheme !== "scrypt" || !salt || !key) return false;
-  const expected = Buffer.from(key, "hex");
-  const actual = scryptSync(password, Buffer.from(salt, "hex"), expected.length);
-  return timingSafeEqual(actual, expected);
-}
-
-/** Hex SHA-256: how tokens are stored and looked up. */
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
 /** The name of a seeded node: `<cluster>-<pool>-<n>`, lowercase. */
 function seededNodeName(cluster: ClusterSeedType, poolName: string, index: number): string {
   return `${cluster.name}-${poolName}-${index + 1}`.toLowerCase();
@@ -270,7 +251,7 @@ export async function applySeed(store: Store, seed: SeedFile, clock: Clock): Pro
           .values({
             project_id: project.id,
             name: user.name,
-            password_hash: hashPassword(user.password),
+            password_hash: await hashPassword(user.password),
             created_at: now,
           })
           .onConflict((oc) => oc.doNothing())

@@ -7,7 +7,8 @@ import { findTokenGrant, insertApiToken } from "../../src/store/credential-queri
 import { readDemoSeed } from "../../src/store/demo-seed.js";
 import { isSchemaCurrent, migrateToLatest, SchemaTooNewError } from "../../src/store/migrate.js";
 import { MIGRATIONS } from "../../src/store/migrations/index.js";
-import { applySeed, parseSeed, SeedFileError, SeedFileSchema, sha256Hex } from "../../src/store/seed-file.js";
+import { sha256Hex } from "../../src/store/passwords.js";
+import { applySeed, parseSeed, SeedFileError, SeedFileSchema } from "../../src/store/seed-file.js";
 import {
   ActiveUpgradeExistsError,
   findUpgradeTask,

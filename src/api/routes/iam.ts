@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { findIamUsers, insertApiToken } from "../../store/credential-queries.js";
-import { sha256Hex, verifyPassword } from "../../store/seed-file.js";
+import { sha256Hex, verifyPassword } from "../../store/passwords.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { withErrors } from "../schemas/common.js";
@@ -73,12 +73,12 @@ export function iamRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
         const { user } = request.body.auth.identity.password;
         const scope = request.body.auth.scope.project;
         const candidates = await findIamUsers(store.db, user.name);
-        const match = candidates.find(
-          (row) =>
-            (scope.id === undefined || scope.id === row.project_id) &&
-            (scope.name === undefined || scope.name === row.project_name) &&
-            verifyPassword(user.password, row.password_hash),
-        );
+        let match: (typeof candidates)[number] | undefined;
+        for (const row of candidates) {
+          if (scope.id !== undefined && scope.id !== row.project_id) continue;
+          if (scope.name !== undefined && scope.name !== row.project_name) continue;
+          if (await verifyPassword(user.password, row.password_hash)) match ??= row;
+        }
         if (!match || (scope.id === undefined && scope.name === undefined)) {
           throw new ApiError("authenticationFailed", "The username or password is wrong.");
         }

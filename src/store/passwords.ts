@@ -1,0 +1,49 @@
+import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+
+/** scrypt runs on libuv's thread pool (4 threads by default); more at once only queue and hold memory. */
+const MAX_CONCURRENT_HASHES = 4;
+const KEY_BYTES = 32;
+
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** Runs `work` when one of the hashing slots is free, so guessing clients cannot pile up scrypt calls. */
+async function inHashingSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+  running += 1;
+  try {
+    return await work();
+  } finally {
+    running -= 1;
+    waiting.shift()?.();
+  }
+}
+
+function scryptKey(password: string, salt: Buffer, length: number): Promise<Buffer> {
+  return inHashingSlot(
+    () =>
+      new Promise((resolve, reject) =>
+        scrypt(password, salt, length, (error, key) => (error ? reject(error) : resolve(key))),
+      ),
+  );
+}
+
+/** A salted scrypt hash, `scrypt$<salt>$<key>`; checked with `verifyPassword`. Off the event loop. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  return `scrypt$${salt.toString("hex")}$${(await scryptKey(password, salt, KEY_BYTES)).toString("hex")}`;
+}
+
+/** Checks a password against `hashPassword`'s output in constant time, off the event loop. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, salt, key] = stored.split("$");
+  if (scheme !== "scrypt" || !salt || !key) return false;
+  const expected = Buffer.from(key, "hex");
+  const actual = await scryptKey(password, Buffer.from(salt, "hex"), expected.length);
+  return timingSafeEqual(actual, expected);
+}
+
+/** Hex SHA-256: how tokens are stored and looked up. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
