@@ -61,6 +61,19 @@ const HookDriver = Type.Object(
     retryBackoffSeconds: Type.Optional(
       Type.Number({ minimum: 0, maximum: 600, description: "Base of the jittered exponential backoff (default 1)." }),
     ),
+    allowPrivateNetwork: Type.Optional(
+      Type.Boolean({
+        description:
+          "Let webhooks reach loopback, private, link-local, multicast and unspecified addresses (default false).",
+      }),
+    ),
+    exposeStderr: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 20,
+        description: "How many last lines of an exec hook's stderr a failure reason may show (default 0: none).",
+      }),
+    ),
     pollSeconds: Type.Optional(
       Type.Number({
         exclusiveMinimum: 0,
