@@ -37,6 +37,9 @@ export type RunEnd = "finished" | "paused" | "failed" | "lost" | "released";
 
 class LeaseLostError extends Error {}
 
+/** Starts of one step (crash takeovers and hand-backs mid-step included) allowed per retryable attempt. */
+const STARTS_PER_ATTEMPT = 3;
+
 /**
  * Runs one claimed task step by step until it succeeds, fails, pauses, loses its lease or is handed back. Each step's
  * start and result are committed under the lease; the driver is asked what is already done before it acts.
@@ -84,6 +87,11 @@ async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSigna
         await deps.store.releaseLease(task.lease);
         return "released";
       }
+      if (step.phase === "Running" && attemptsThisRun(step) >= deps.maxStepAttempts * STARTS_PER_ATTEMPT) {
+        // Its workers keep dying or giving it up mid-step: a crash loop ends here instead of repeating forever.
+        const failure = { code: "StepAttemptsExhausted", message: `started ${step.attempts} times`, retryable: false };
+        return failTask(task, step, failure, deps, commit);
+      }
       startStep(step, deps.clock.nowMicros());
       const cluster = entered ? undefined : { phase: "Upgrading", statusReason: null };
       await commit({ phase: "Running", honourPause: false, ...(cluster && { cluster }) });
@@ -113,22 +121,13 @@ async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSigna
       }
       continue;
     }
-    if (failure.retryable && step.attempts < deps.maxStepAttempts) {
+    if (failure.retryable && attemptsThisRun(step) < deps.maxStepAttempts) {
       step.error = failure;
       await commit({ phase: "Running", honourPause: false });
       await deps.clock.sleep(backoffMs(deps.retryBackoffMs, step.attempts), signal);
       continue;
     }
-    finishStep(step, "Failed", now, failure);
-    const reason = `${step.name}: ${failure.code}: ${failure.message}`;
-    await commit({
-      phase: "Failed",
-      failureReason: reason,
-      honourPause: false,
-      cluster: { phase: "Available", statusReason: reason },
-    });
-    deps.log("warn", { taskId: task.id, step: step.name, code: failure.code }, "upgrade step failed");
-    return "failed";
+    return failTask(task, step, failure, deps, commit);
   }
   await commit({
     phase: "Success",
@@ -143,6 +142,30 @@ async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSigna
     },
   });
   return "finished";
+}
+
+async function failTask(
+  task: ClaimedTask,
+  step: PlanStep,
+  failure: StepFailure,
+  deps: TaskRunDeps,
+  commit: (change: Omit<TaskChange, "plan" | "cursor" | "progress">) => Promise<unknown>,
+): Promise<RunEnd> {
+  finishStep(step, "Failed", deps.clock.nowMicros(), failure);
+  const reason = `${step.name}: ${failure.code}: ${failure.message}`;
+  await commit({
+    phase: "Failed",
+    failureReason: reason,
+    honourPause: false,
+    cluster: { phase: "Available", statusReason: reason },
+  });
+  deps.log("warn", { taskId: task.id, step: step.name, code: failure.code }, "upgrade step failed");
+  return "failed";
+}
+
+/** Attempts since the step's current run began (a user `retry` starts a new run). */
+function attemptsThisRun(step: PlanStep): number {
+  return step.attempts - (step.runFromAttempt ?? 1) + 1;
 }
 
 async function makePlan(task: ClaimedTask, deps: TaskRunDeps): Promise<UpgradePlan> {
@@ -195,13 +218,32 @@ async function runTarget(
   deps: TaskRunDeps,
   signal: AbortSignal,
 ): Promise<TargetOutcome> {
-  // Only a step that ran before (a crash, a lost lease, a retry) can have changed the cluster: ask first then.
-  const done = context.attempt > 1 && (await deps.driver.observe(context, target));
-  const outcome = done ? ({ ok: true } as const) : await deps.driver.apply(context, target, signal);
+  let outcome: TargetOutcome;
+  try {
+    // Only a step that ran before (a crash, a lost lease, a retry) can have changed the cluster: ask first then.
+    const done = context.attempt > 1 && (await deps.driver.observe(context, target));
+    outcome = done ? { ok: true } : await deps.driver.apply(context, target, signal);
+  } catch (error) {
+    // The run's own abort (lost lease, drain) is not the driver's failure.
+    signal.throwIfAborted();
+    deps.log("error", { taskId: context.taskId, target: target.name, err: error }, "the driver threw");
+    outcome = { ok: false, failure: thrownFailure(error) };
+  }
   signal.throwIfAborted();
   target.phase = outcome.ok ? "Success" : "Failed";
   target.finishedAt = outcome.ok ? deps.clock.nowMicros() : null;
   return outcome;
+}
+
+/**
+ * A driver that throws has failed the step, retryably (the attempt cap ends it). The reason names the error's kind
+ * and code only: its message may carry hosts or credentials, and it goes to the server's log instead.
+ */
+function thrownFailure(error: unknown): StepFailure {
+  const name = error instanceof Error ? error.name : typeof error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const kind = typeof code === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? `${name} (${code})` : name;
+  return { code: "DriverError", message: `the driver threw ${kind}; the server log has the details`, retryable: true };
 }
 
 /** Exponential backoff with full jitter. */
