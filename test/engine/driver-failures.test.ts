@@ -83,6 +83,28 @@ describe.each(DIALECTS)("a driver that throws, on %s", (dialect) => {
     expect(calls.observe).toBeGreaterThan(0);
   });
 
+  it("retries a retryable failure by itself again after a user retry", async () => {
+    system = await testSystem(dialect, { startEngine: false });
+    let failures = 0;
+    const flaky: ClusterDriver = {
+      observe: async () => false,
+      async apply(context) {
+        if (context.step.kind !== "node" || failures === MAX_STEP_ATTEMPTS + 1) return { ok: true };
+        failures += 1;
+        return { ok: false, failure: { code: "Flaky", message: "try again", retryable: true } };
+      },
+    };
+    engine = engineWith(system, flaky);
+    engine.start();
+    const taskId = await system.startUpgrade(CLUSTER, "v1.29");
+    await system.waitForTask(CLUSTER, taskId, (t) => t.status.phase === "Failed");
+    expect((await system.control(CLUSTER, "retry")).status).toBe(200);
+    // The new run has its own attempts: one more failure, then the automatic retry succeeds.
+    const task = await system.waitForTask(CLUSTER, taskId, (t) => ["Success", "Failed"].includes(t.status.phase));
+    expect(task.status.phase).toBe("Success");
+    expect(failures).toBe(MAX_STEP_ATTEMPTS + 1);
+  });
+
   it("fails a step whose workers keep giving it up mid-step instead of starting it forever", async () => {
     system = await testSystem(dialect, { startEngine: false });
     let applies = 0;
