@@ -32,16 +32,21 @@ export type ControlDecision =
   | { readonly kind: "refuse"; readonly reason: string };
 
 /**
- * The state machine of the controls: pause holds `Init`/`Queuing` at once and a `Running` task after its current step;
- * continue resumes a paused task from its next step; retry re-runs a failed task from the failed step.
+ * The state machine of the controls: pause holds `Init`/`Queuing` at once and a `Running` task after its current step
+ * (refused once the last step runs: there is no step boundary left to pause at); continue resumes a paused task from
+ * its next step; retry re-runs a failed task from the failed step.
  */
 export function decideControl(
   phase: UpgradeTaskPhase,
   pauseRequested: boolean,
   control: UpgradeControl,
+  lastStepRunning = false,
 ): ControlDecision {
   switch (control) {
     case "pause":
+      if (phase === "Running" && lastStepRunning) {
+        return { kind: "refuse", reason: "the upgrade task is running its last step; it can no longer be paused" };
+      }
       if (phase === "Running") return { kind: "request-pause" };
       if (phase === "Init" || phase === "Queuing") return { kind: "set-phase", phase: "Pause" };
       return { kind: "refuse", reason: `the upgrade task is ${phase}; only a running or queued task can be paused` };

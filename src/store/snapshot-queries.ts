@@ -1,16 +1,29 @@
 import type { Insertable, Kysely, Selectable } from "kysely";
 import { isUniqueViolation } from "./database.js";
 import type { Database, SnapshotTasksTable } from "./schema.js";
+import { hasUpgradeUnderWay, lockCluster } from "./upgrade-task-queries.js";
 
 export type SnapshotTaskRow = Selectable<SnapshotTasksTable>;
 
 /** The cluster already has a backup under way. */
 export class ActiveSnapshotExistsError extends Error {}
 
-/** Stores a new backup task; the partial unique index refuses a second active one for the cluster. */
+/** The cluster has an upgrade under way, which a backup must not run beside. */
+export class UpgradeUnderWayError extends Error {}
+
+/**
+ * Stores a new backup task unless an upgrade is under way; the partial unique index refuses a second active backup
+ * for the cluster, and the cluster row's lock orders this against an upgrade being created at the same time.
+ */
 export async function insertSnapshotTask(db: Kysely<Database>, task: Insertable<SnapshotTasksTable>): Promise<void> {
   try {
-    await db.insertInto("snapshot_tasks").values(task).execute();
+    await db.transaction().execute(async (trx) => {
+      await lockCluster(trx, task.cluster_id);
+      if (await hasUpgradeUnderWay(trx, task.cluster_id)) {
+        throw new UpgradeUnderWayError(`cluster ${task.cluster_id} has an upgrade under way`);
+      }
+      await trx.insertInto("snapshot_tasks").values(task).execute();
+    });
   } catch (error) {
     if (isUniqueViolation(error)) throw new ActiveSnapshotExistsError(`cluster ${task.cluster_id} is being backed up`);
     throw error;

@@ -9,18 +9,57 @@ export type NewUpgradeTask = Insertable<UpgradeTasksTable>;
 /** The cluster already has an active upgrade task. */
 export class ActiveUpgradeExistsError extends Error {}
 
+/** The cluster's control plane is being backed up. */
+export class BackupRunningError extends Error {}
+
 /**
- * Stores a new task. The partial unique index on active tasks makes a concurrent second insert for the same cluster
- * fail here, whatever any earlier read said.
+ * Stores a new task unless the cluster is being backed up. The partial unique index on active tasks makes a
+ * concurrent second insert for the same cluster fail here, whatever any earlier read said; the cluster row's lock
+ * orders this against a backup being created at the same time.
  */
 export async function insertUpgradeTask(db: Kysely<Database>, task: NewUpgradeTask): Promise<void> {
   try {
-    await db.insertInto("upgrade_tasks").values(task).execute();
+    await db.transaction().execute(async (trx) => {
+      await lockCluster(trx, task.cluster_id);
+      if (await hasRunningSnapshot(trx, task.cluster_id)) {
+        throw new BackupRunningError(`cluster ${task.cluster_id} is being backed up`);
+      }
+      await trx.insertInto("upgrade_tasks").values(task).execute();
+    });
   } catch (error) {
     if (isUniqueViolation(error))
       throw new ActiveUpgradeExistsError(`cluster ${task.cluster_id} has an active upgrade`);
     throw error;
   }
+}
+
+/**
+ * Takes the cluster row's write lock for the rest of the transaction (PostgreSQL: the row; SQLite: the database), so
+ * upgrades and backups of one cluster are created one after the other.
+ */
+export async function lockCluster(trx: Kysely<Database>, clusterId: string): Promise<void> {
+  await trx.updateTable("clusters").set({ updated_at: sql`updated_at` }).where("id", "=", clusterId).execute();
+}
+
+async function hasRunningSnapshot(db: Kysely<Database>, clusterId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("snapshot_tasks")
+    .select("id")
+    .where("cluster_id", "=", clusterId)
+    .where("phase", "in", ["Init", "Running"])
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Whether the cluster has an upgrade under way: `Init`, `Queuing`, `Running` or `Pause` (not `Failed`). */
+export async function hasUpgradeUnderWay(db: Kysely<Database>, clusterId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("upgrade_tasks")
+    .select("id")
+    .where("cluster_id", "=", clusterId)
+    .where("phase", "in", ["Init", "Queuing", "Running", "Pause"])
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** One task of a cluster of a project, or undefined. */

@@ -131,8 +131,13 @@ describe("upgrade workflows", () => {
     });
     expect(checked.status.pointStatuses[0].expireTimeStamp).toMatch(GO_TIME);
 
-    const snapshot = (await system.call("POST", `/api/v3.1/projects/${PROJECT}/clusters/${CLUSTER}/operation/snapshot`))
-      .body.uid;
+    const snapshotPath = `/api/v3.1/projects/${PROJECT}/clusters/${CLUSTER}/operation/snapshot`;
+    const snapshot = (await system.call("POST", snapshotPath)).body.uid;
+    // An upgrade waits for the backup, as terraform does.
+    await pollUntil(
+      async () => (await system.call("GET", `${snapshotPath}/tasks`)).body,
+      (list) => list.items[0]?.status.phase === "Success",
+    );
     const taskId = await system.startUpgrade(CLUSTER, "v1.29");
     await system.waitForTask(CLUSTER, taskId, (task) => task.status.phase === "Success");
     await system.call("POST", `${P}/operation/postcheck`, {

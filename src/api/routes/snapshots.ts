@@ -8,6 +8,7 @@ import {
   insertSnapshotTask,
   listSnapshotTasks,
   type SnapshotTaskRow,
+  UpgradeUnderWayError,
 } from "../../store/snapshot-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
@@ -59,6 +60,9 @@ export function snapshotRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
         } catch (error) {
           if (error instanceof ActiveSnapshotExistsError) {
             throw new ApiError("clusterLocked", `cluster ${cluster.id} already has a backup in progress`);
+          }
+          if (error instanceof UpgradeUnderWayError) {
+            throw new ApiError("clusterLocked", `cluster ${cluster.id} has an upgrade under way; back it up after`);
           }
           throw error;
         }

@@ -43,7 +43,7 @@ export function upgradeControlRoutes(context: ApiContext): FastifyPluginAsyncTyp
     for (let attempt = 0; attempt < MAX_CONTROL_ATTEMPTS; attempt++) {
       const task = await findCurrentUpgradeTask(store.db, projectId, clusterId);
       if (!task) throw new ApiError("resourceNotFound", `cluster ${clusterId} has no upgrade task`);
-      const decision = decideControl(task.phase, task.requested_control === "pause", control);
+      const decision = decideControl(task.phase, task.requested_control === "pause", control, isOnLastStep(task));
       if (decision.kind === "refuse") throw new ApiError("clusterStateForbids", decision.reason);
       const now = clock.nowMicros();
       if (await writeControl(store.db, task, controlWrite(task, decision, now), now)) return;
@@ -64,6 +64,16 @@ export function upgradeControlRoutes(context: ApiContext): FastifyPluginAsyncTyp
       );
     }
   };
+}
+
+/**
+ * Whether the worker has started the plan's last step. The pause request is written only if the fence is still the
+ * one read here, so a worker starting the last step meanwhile makes the request be decided again.
+ */
+function isOnLastStep(task: UpgradeTaskRow): boolean {
+  if (task.plan === null) return false;
+  const { steps } = JSON.parse(task.plan) as UpgradePlan;
+  return task.step_cursor === steps.length - 1 && steps[task.step_cursor]?.phase === "Running";
 }
 
 /** Turns a decision into a write. A queued task some worker holds is paused through the worker, like a running one. */

@@ -6,6 +6,7 @@ import { type ClusterRow, listAddons, listNodePools } from "../../store/cluster-
 import { newestPrecheckFor } from "../../store/precheck-queries.js";
 import {
   ActiveUpgradeExistsError,
+  BackupRunningError,
   findTaskDocumentRow,
   insertUpgradeTask,
   listUpgradeTasks,
@@ -107,6 +108,9 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
         } catch (error) {
           if (error instanceof ActiveUpgradeExistsError) {
             throw new ApiError("clusterLocked", `cluster ${clusterId} already has an upgrade task in progress`);
+          }
+          if (error instanceof BackupRunningError) {
+            throw new ApiError("clusterLocked", `cluster ${clusterId} is being backed up; upgrade it after`);
           }
           throw error;
         }
