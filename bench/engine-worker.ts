@@ -5,13 +5,14 @@ import { SimulatorDriver } from "../src/drivers/simulator.js";
 import { UpgradeEngine } from "../src/engine/upgrade-engine.js";
 import { openStore } from "../src/store/database.js";
 import { engineStore } from "../src/store/engine-store.js";
+import { simulatedClusterStore } from "../src/store/simulated-cluster-store.js";
 
 const store = await openStore(process.env.DATABASE_URL ?? "");
 const clock = systemClock();
 const logger = { info() {}, warn() {}, error: (fields: object, message: string) => console.error(message, fields) };
 const engine = new UpgradeEngine(
   engineStore(store),
-  new SimulatorDriver(store, clock, { speed: Number.POSITIVE_INFINITY }),
+  new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed: Number.POSITIVE_INFINITY }),
   clock,
   {
     owner: `bench-${randomBytes(3).toString("hex")}`,

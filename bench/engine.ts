@@ -19,6 +19,7 @@ import { openStore, type Store } from "../src/store/database.js";
 import { engineStore } from "../src/store/engine-store.js";
 import { migrateToLatest } from "../src/store/migrate.js";
 import { applySeed, type SeedFile } from "../src/store/seed-file.js";
+import { simulatedClusterStore } from "../src/store/simulated-cluster-store.js";
 
 const { values } = parseArgs({
   options: {
@@ -115,7 +116,7 @@ function startInProcess(store: Store): RunningEngine {
   const logger = { info() {}, warn() {}, error: (fields: object, message: string) => console.error(message, fields) };
   const engine = new UpgradeEngine(
     engineStore(store),
-    new SimulatorDriver(store, clock, { speed: Number.POSITIVE_INFINITY }),
+    new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed: Number.POSITIVE_INFINITY }),
     clock,
     { owner: "bench", concurrency, leaseTtlMs: 60_000, pollIntervalMs: 10, maxStepAttempts: 1, retryBackoffMs: 0 },
     logger,

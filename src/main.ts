@@ -19,6 +19,7 @@ import { hasProject, isEmpty, readDemoSeed } from "./store/demo-seed.js";
 import { engineStore } from "./store/engine-store.js";
 import { MigrationFailedError, migrateToLatest, SchemaTooNewError } from "./store/migrate.js";
 import { applySeed, readSeedFile, type SeedFile, SeedFileError } from "./store/seed-file.js";
+import { simulatedClusterStore } from "./store/simulated-cluster-store.js";
 
 /** How long a successful pre-check lets UpgradeCluster go ahead (`expireTimeStamp`). */
 const PRECHECK_VALIDITY_MS = 60 * 60 * 1000;
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     engineStore(store),
     new ClusterDriverRouter(
       store,
-      new SimulatorDriver(store, clock, { speed: config.simSpeed }),
+      new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed: config.simSpeed }),
       clock,
       logger.child({ component: "hooks" }),
     ),

@@ -46,6 +46,6 @@ export class ClusterDriverRouter implements ClusterDriver {
   async #load(clusterId: string): Promise<ClusterDriver> {
     const row = await findClusterDriver(this.store.db, clusterId);
     if (row?.config.type !== "hook") return this.simulator;
-    return new HookDriver(row.config, row.clusterName, this.store, this.clock, this.log);
+    return new HookDriver(row.config, row.clusterName, this.clock, this.log);
   }
 }

@@ -2,8 +2,6 @@ import type { Clock } from "../domain/clock.js";
 import { type HookDriverConfig, type HookTransport, transportFor } from "../domain/driver-config.js";
 import type { PlanTarget, StepFailure, StepKind } from "../domain/upgrade-plan.js";
 import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
-import type { Store } from "../store/database.js";
-import { recordTargetVersion } from "../store/target-versions.js";
 import { CommandCaller } from "./command-caller.js";
 import type { CallOutcome, HookCaller, HookStepRequest } from "./hook-request.js";
 import { stepRequest } from "./hook-request.js";
@@ -29,8 +27,8 @@ export interface HookLogger {
 /**
  * Runs a cluster's steps by calling its platform team's hooks, one call sequence per target. `apply` keeps calling
  * while the hook says `InProgress` (the engine's lease is renewed meanwhile), repeats timeouts and 5xx a bounded
- * number of times with jittered backoff, and gives up at the step deadline. A target the hook reports done is
- * recorded at its new version in the store, as the simulator does.
+ * number of times with jittered backoff, and gives up at the step deadline. A target the hook reports done has
+ * reached its new version; the engine records it.
  */
 export class HookDriver implements ClusterDriver {
   readonly #callers = new Map<StepKind, HookCaller>();
@@ -38,7 +36,6 @@ export class HookDriver implements ClusterDriver {
   constructor(
     private readonly config: HookDriverConfig,
     private readonly clusterName: string,
-    private readonly store: Store,
     private readonly clock: Clock,
     private readonly log: HookLogger,
   ) {}
@@ -47,9 +44,7 @@ export class HookDriver implements ClusterDriver {
   async observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean> {
     const request = stepRequest(context, target, this.clusterName, "observe");
     const outcome = await this.#callRepeatingTransients(request, NEVER_ABORTED);
-    if (outcome.kind !== "done") return false;
-    await recordTargetVersion(this.store, context, target, this.clock.nowMicros());
-    return true;
+    return outcome.kind === "done";
   }
 
   async apply(context: StepContext, target: Readonly<PlanTarget>, signal: AbortSignal): Promise<TargetOutcome> {
@@ -57,10 +52,7 @@ export class HookDriver implements ClusterDriver {
     const deadline = this.clock.nowMicros() / 1000 + this.#setting("stepDeadlineSeconds") * 1000;
     for (;;) {
       const outcome = await this.#callRepeatingTransients(request, signal, deadline);
-      if (outcome.kind === "done") {
-        await recordTargetVersion(this.store, context, target, this.clock.nowMicros());
-        return { ok: true };
-      }
+      if (outcome.kind === "done") return { ok: true, reached: { version: target.toVersion } };
       if (outcome.kind !== "in-progress") return { ok: false, failure: outcome.failure };
       const waitMs = outcome.retryAfterMs ?? this.#setting("pollSeconds") * 1000;
       if (this.clock.nowMicros() / 1000 + waitMs > deadline) return { ok: false, failure: this.#deadlineFailure() };

@@ -1,4 +1,11 @@
-import type { ClusterInventory, PlanStep, PlanTarget, StepFailure, UpgradePlan } from "../domain/upgrade-plan.js";
+import type {
+  ClusterInventory,
+  PlanStep,
+  PlanTarget,
+  StepFailure,
+  StepKind,
+  UpgradePlan,
+} from "../domain/upgrade-plan.js";
 import type { NormalizedUpgradeAction } from "../domain/upgrade-request.js";
 import type { UpgradeTaskPhase } from "../domain/upgrade-task.js";
 
@@ -38,6 +45,8 @@ export interface TaskChange {
   readonly honourPause: boolean;
   /** The plan to store instead when the task pauses at this commit (the next step not started); built only then. */
   readonly planIfPaused?: () => UpgradePlan;
+  /** Targets the steps since the last commit reached, recorded in the same transaction. */
+  readonly reached?: readonly ReachedTarget[];
   readonly cluster?: {
     readonly phase: string;
     readonly version?: string;
@@ -63,8 +72,18 @@ export interface EngineStore {
   clusterInventory(clusterId: string): Promise<ClusterInventory>;
 }
 
-/** What a step does to one target, as the driver reports it. */
-export type TargetOutcome = { readonly ok: true } | { readonly ok: false; readonly failure: StepFailure };
+/** What a step does to one target, as the driver reports it: what it reached, or a failure as data. */
+export type TargetOutcome =
+  | { readonly ok: true; readonly reached?: { readonly version: string } }
+  | { readonly ok: false; readonly failure: StepFailure };
+
+/** A target a step brought to a version: the engine records it in the inventory in its lease-guarded commit. */
+export interface ReachedTarget {
+  readonly kind: StepKind;
+  /** The node's ID, the add-on's name; unused for the control plane. */
+  readonly key: string;
+  readonly version: string;
+}
 
 /** Everything a driver is told about the step it runs. */
 export interface StepContext {

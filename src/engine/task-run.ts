@@ -6,6 +6,7 @@ import {
   planProgress,
   planUpgrade,
   type StepFailure,
+  type StepKind,
   type UpgradePlan,
 } from "../domain/upgrade-plan.js";
 import type {
@@ -13,6 +14,7 @@ import type {
   ClusterDriver,
   EngineMetrics,
   EngineStore,
+  ReachedTarget,
   StepContext,
   TargetOutcome,
   TaskChange,
@@ -65,13 +67,16 @@ export async function runClaimedTask(task: ClaimedTask, deps: TaskRunDeps, abort
 async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSignal): Promise<RunEnd> {
   const plan = task.plan ?? (await makePlan(task, deps));
   let cursor = task.cursor;
-  const commit = async (change: Omit<TaskChange, "plan" | "cursor" | "progress">) => {
+  // What the last execution reached rides on the next commit, under the lease.
+  let reached: ReachedTarget[] = [];
+  const commit = async (change: Omit<TaskChange, "plan" | "cursor" | "progress" | "reached">) => {
     const outcome = await deps.store.commit(
       task.lease,
-      { ...change, plan, cursor, progress: planProgress(plan) },
+      { ...change, plan, cursor, progress: planProgress(plan), reached },
       deps.clock.nowMicros(),
     );
     if (outcome === "lost") throw new LeaseLostError();
+    reached = [];
     return outcome.phase;
   };
   if (task.phase === "Init") await commit({ phase: "Queuing", honourPause: false });
@@ -100,7 +105,8 @@ async function runSteps(task: ClaimedTask, deps: TaskRunDeps, signal: AbortSigna
     started = false;
 
     const executedFrom = deps.clock.nowMicros();
-    const failure = await executeStep(task, step, cursor, deps, signal);
+    const { failure, reached: reachedNow } = await executeStep(task, step, cursor, deps, signal);
+    reached = reachedNow;
     const now = deps.clock.nowMicros();
     deps.metrics?.stepFinished(step.kind, (now - executedFrom) / 1e6);
     if (failure === undefined) {
@@ -193,24 +199,38 @@ function finishStep(step: PlanStep, phase: "Success" | "Failed", now: number, fa
   step.error = failure;
 }
 
-/** Runs the step's unfinished targets together (a batch of nodes upgrades at once); the first failure, if any. */
+/**
+ * Runs the step's unfinished targets together (a batch of nodes upgrades at once): the first failure, if any, and
+ * the versions the targets that succeeded reached.
+ */
 async function executeStep(
   task: ClaimedTask,
   step: PlanStep,
   stepIndex: number,
   deps: TaskRunDeps,
   signal: AbortSignal,
-): Promise<StepFailure | undefined> {
+): Promise<{ failure: StepFailure | undefined; reached: ReachedTarget[] }> {
   const context: StepContext = { taskId: task.id, clusterId: task.clusterId, step, stepIndex, attempt: step.attempts };
   const pending = step.targets.filter((target) => target.phase !== "Success");
   const outcomes = await Promise.all(pending.map((target) => runTarget(context, target, deps, signal)));
+  const reached = VERSIONED_KINDS.has(step.kind)
+    ? pending.flatMap((target, index) => {
+        const outcome = outcomes[index];
+        if (!outcome?.ok) return [];
+        const version = outcome.reached?.version ?? target.toVersion;
+        return [{ kind: step.kind, key: target.id ?? target.name, version }];
+      })
+    : [];
   const failed = outcomes.findIndex((outcome) => !outcome.ok);
   const outcome = outcomes[failed];
-  if (!outcome || outcome.ok) return undefined;
+  if (!outcome || outcome.ok) return { failure: undefined, reached };
   const target = pending[failed] as PlanTarget;
   const prefix = step.kind === "node" || step.kind === "addon" ? `${target.name}: ` : "";
-  return { ...outcome.failure, message: `${prefix}${outcome.failure.message}` };
+  return { failure: { ...outcome.failure, message: `${prefix}${outcome.failure.message}` }, reached };
 }
+
+/** Step kinds whose targets change version. */
+const VERSIONED_KINDS: ReadonlySet<StepKind> = new Set(["master", "addon", "node"]);
 
 async function runTarget(
   context: StepContext,

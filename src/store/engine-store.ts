@@ -4,6 +4,7 @@ import type { NormalizedUpgradeAction } from "../domain/upgrade-request.js";
 import type { ClaimedTask, CommitOutcome, EngineStore, Lease, TaskChange } from "../engine/ports.js";
 import type { Store } from "./database.js";
 import type { Database, UpgradeTasksTable } from "./schema.js";
+import { recordReachedTargets } from "./target-versions.js";
 
 /** Phases a worker keeps its lease through; any other phase ends the worker's hold on the task. */
 const HELD_PHASES = new Set(["Init", "Queuing", "Running"]);
@@ -117,6 +118,14 @@ async function commitChange(store: Store, lease: Lease, change: TaskChange, nowM
       })
       .where("id", "=", lease.taskId)
       .execute();
+    if (change.reached?.length) {
+      const task = await trx
+        .selectFrom("upgrade_tasks")
+        .select("cluster_id")
+        .where("id", "=", lease.taskId)
+        .executeTakeFirstOrThrow();
+      await recordReachedTargets(trx, task.cluster_id, change.reached, nowMicros);
+    }
     if (change.cluster) {
       await trx
         .updateTable("clusters")

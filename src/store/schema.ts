@@ -121,12 +121,27 @@ export interface ClusterFaultsTable {
 }
 
 /** The simulator's record of every change it made to a cluster: one row per effect. */
-export interface SimulatorEventsTable {
+/** What a target of a simulated cluster runs (a backup: that it was taken), kept by the simulator. */
+export interface SimulatedTargetsTable {
+  cluster_id: string;
+  kind: string;
+  name: string;
+  version: string;
+  updated_at: Micros;
+}
+
+/** One row per simulator `apply` call, whether or not it changed the simulated cluster. */
+export interface SimulatorApplyLogTable {
   id: string;
   cluster_id: string;
   task_id: string;
-  step: string;
+  step_index: number;
+  step_kind: string;
   target: string;
+  run: number;
+  attempt: number;
+  /** `changed`, `unchanged` (already so) or `failed` (an injected fault). */
+  outcome: string;
   from_version: string;
   to_version: string;
   at: Micros;
@@ -232,7 +247,8 @@ export interface Database {
   cluster_deprecated_apis: ClusterDeprecatedApisTable;
   iam_users: IamUsersTable;
   cluster_faults: ClusterFaultsTable;
-  simulator_events: SimulatorEventsTable;
+  simulated_targets: SimulatedTargetsTable;
+  simulator_apply_log: SimulatorApplyLogTable;
   projects: ProjectsTable;
   api_tokens: ApiTokensTable;
   access_keys: AccessKeysTable;

@@ -1,61 +1,41 @@
 import type { Kysely } from "kysely";
-import type { PlanTarget } from "../domain/upgrade-plan.js";
-import type { StepContext } from "../engine/ports.js";
-import type { Store } from "./database.js";
+import type { ReachedTarget } from "../engine/ports.js";
 import type { Database } from "./schema.js";
 
 /**
- * Moves one target (control plane, add-on or node) to its new version if it is not there yet; true when this call
- * changed it. Pre-check and backup steps change no version.
+ * Records in the inventory the versions a step's targets reached (control plane, add-ons, nodes), inside the
+ * engine's lease-guarded commit. Pre-check and backup steps change no version.
  */
-export async function changeTargetVersion(
-  db: Kysely<Database>,
-  context: StepContext,
-  target: Readonly<PlanTarget>,
-  now: number,
-): Promise<boolean> {
-  const to = target.toVersion;
-  switch (context.step.kind) {
-    case "master": {
-      const result = await db
-        .updateTable("clusters")
-        .set({ control_plane_version: to, updated_at: now })
-        .where("id", "=", context.clusterId)
-        .where((eb) => eb.or([eb("control_plane_version", "is", null), eb("control_plane_version", "!=", to)]))
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    }
-    case "addon": {
-      const result = await db
-        .updateTable("addons")
-        .set({ version: to, updated_at: now })
-        .where("cluster_id", "=", context.clusterId)
-        .where("name", "=", target.name)
-        .where("version", "!=", to)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    }
-    case "node": {
-      const result = await db
-        .updateTable("nodes")
-        .set({ version: to, updated_at: now })
-        .where("id", "=", target.id ?? "")
-        .where("version", "!=", to)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    }
-    default:
-      return false;
-  }
-}
-
-/** Records a target a real cluster reports done, so the store mirrors the cluster for the next plan. */
-export async function recordTargetVersion(
-  store: Store,
-  context: StepContext,
-  target: Readonly<PlanTarget>,
+export async function recordReachedTargets(
+  trx: Kysely<Database>,
+  clusterId: string,
+  reached: readonly ReachedTarget[],
   now: number,
 ): Promise<void> {
-  if (context.step.kind === "precheck" || context.step.kind === "backup") return;
-  await store.groupCommit.run((trx) => changeTargetVersion(trx, context, target, now));
+  const nodes = reached.filter((target) => target.kind === "node");
+  for (const version of new Set(nodes.map((node) => node.version))) {
+    const ids = nodes.filter((node) => node.version === version).map((node) => node.key);
+    await trx
+      .updateTable("nodes")
+      .set({ version, updated_at: now })
+      .where("cluster_id", "=", clusterId)
+      .where("id", "in", ids)
+      .execute();
+  }
+  for (const target of reached) {
+    if (target.kind === "master") {
+      await trx
+        .updateTable("clusters")
+        .set({ control_plane_version: target.version, updated_at: now })
+        .where("id", "=", clusterId)
+        .execute();
+    } else if (target.kind === "addon") {
+      await trx
+        .updateTable("addons")
+        .set({ version: target.version, updated_at: now })
+        .where("cluster_id", "=", clusterId)
+        .where("name", "=", target.key)
+        .execute();
+    }
+  }
 }

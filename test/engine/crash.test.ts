@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/database.js";
+import { expectAppliedOnce } from "../support/apply-log.js";
 import { DIALECTS, freshDatabaseUrl } from "../support/databases.js";
 import { PROJECT, TOKEN, upgradeBody } from "../support/fixtures.js";
 import { startService } from "../support/service-process.js";
@@ -69,17 +70,22 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
 
     const store = await openStore(env.DATABASE_URL);
     try {
-      const events = await store.db.selectFrom("simulator_events").select(["task_id", "step", "target"]).execute();
-      for (const { uid } of tasks) {
-        const nodes = events.filter((e) => e.task_id === uid && e.step === "node").map((e) => e.target);
-        expect(new Set(nodes).size).toBe(NODES);
-        expect(nodes).toHaveLength(NODES);
-        expect(events.filter((e) => e.task_id === uid && e.step === "master")).toHaveLength(1);
-      }
+      const nodes = await store.db.selectFrom("nodes").select(["cluster_id", "name"]).execute();
+      const expectedNodes = tasks.flatMap(({ cluster, uid }) =>
+        nodes.filter((n) => n.cluster_id === cluster).map((n) => `${uid}/${n.name}`),
+      );
+      expect(expectedNodes).toHaveLength(CLUSTERS * NODES);
+      await expectAppliedOnce(store, "node", expectedNodes);
+      await expectAppliedOnce(
+        store,
+        "master",
+        tasks.map(({ uid }) => `${uid}/control-plane`),
+      );
       const versions = await store.db.selectFrom("nodes").select("version").distinct().execute();
       expect(versions.map((v) => v.version)).toEqual(["v1.29.15-r50"]);
+      const applies = await store.db.selectFrom("simulator_apply_log").select("id").execute();
       console.info(
-        `crash test (${dialect}): ${kills} kills, ${CLUSTERS} tasks, ${events.length} simulator effects, all Success`,
+        `crash test (${dialect}): ${kills} kills, ${CLUSTERS} tasks, ${applies.length} simulator applies, all Success`,
       );
     } finally {
       await store.close();

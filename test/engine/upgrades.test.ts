@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { appliesPerTarget } from "../support/apply-log.js";
 import { DIALECTS } from "../support/databases.js";
 import { CLUSTER, OLD_CLUSTER, PROJECT } from "../support/fixtures.js";
 import { manyClustersSeed, testSystem } from "../support/system.js";
@@ -7,17 +8,10 @@ import { expectCceError, GO_TIME } from "../support/wire.js";
 type System = Awaited<ReturnType<typeof testSystem>>;
 const FAULTS = `/ext/v1/projects/${PROJECT}/clusters/${CLUSTER}/faults`;
 
-/** Node upgrades the simulator recorded for a task, by node name. */
+/** Node applies the simulator logged for a task, by node name. */
 async function nodeUpgrades(system: System, taskId: string): Promise<Record<string, number>> {
-  const events = await system.store.db
-    .selectFrom("simulator_events")
-    .select("target")
-    .where("task_id", "=", taskId)
-    .where("step", "=", "node")
-    .execute();
-  const counts: Record<string, number> = {};
-  for (const { target } of events) counts[target] = (counts[target] ?? 0) + 1;
-  return counts;
+  const counts = await appliesPerTarget(system.store, "node", [taskId]);
+  return Object.fromEntries([...counts].map(([key, n]) => [key.slice(taskId.length + 1), n]));
 }
 
 describe.each(DIALECTS)("upgrades on %s", (dialect) => {
@@ -155,13 +149,7 @@ describe.each(DIALECTS)("upgrades on %s", (dialect) => {
     expect(retried.steps[3]).toMatchObject({ phase: "Success", attempts: 3 });
     expect(retried.steps[2].attempts).toBe(1);
     expect(Object.values(await nodeUpgrades(system, taskId))).toEqual([1, 1, 1, 1, 1]);
-    const masterChanges = await system.store.db
-      .selectFrom("simulator_events")
-      .select("id")
-      .where("task_id", "=", taskId)
-      .where("step", "=", "master")
-      .execute();
-    expect(masterChanges).toHaveLength(1);
+    expect([...(await appliesPerTarget(system.store, "master", [taskId])).values()]).toEqual([1]);
   });
 
   it("retries a retryable failure by itself within the attempt limit", async () => {

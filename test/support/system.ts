@@ -9,6 +9,7 @@ import { type EngineOptions, UpgradeEngine } from "../../src/engine/upgrade-engi
 import type { DialectName } from "../../src/store/database.js";
 import { engineStore } from "../../src/store/engine-store.js";
 import { applySeed, type SeedFile } from "../../src/store/seed-file.js";
+import { simulatedClusterStore } from "../../src/store/simulated-cluster-store.js";
 import { freshStore } from "./databases.js";
 import { PROJECT, TOKEN, testSeed, upgradeBody } from "./fixtures.js";
 
@@ -31,7 +32,10 @@ export async function testSystem(
       engineStore(store),
       new ClusterDriverRouter(
         store,
-        new SimulatorDriver(store, clock, { speed: options.speed ?? 400, stallPollMs: 20 }),
+        new SimulatorDriver(simulatedClusterStore(store, clock), clock, {
+          speed: options.speed ?? 400,
+          stallPollMs: 20,
+        }),
         clock,
         silent,
       ),

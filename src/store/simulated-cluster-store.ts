@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto";
+import { BoundedMap } from "../domain/bounded-map.js";
+import type { Clock } from "../domain/clock.js";
+import type { FaultQuery, SimulatedCluster, SimulatedFault } from "../drivers/simulated-cluster.js";
+import type { Store } from "./database.js";
+import type { FaultRow } from "./fault-queries.js";
+
+/** The simulator's state in the service's database: `simulated_targets`, `simulator_apply_log`, `cluster_faults`. */
+export function simulatedClusterStore(store: Store, clock: Clock): SimulatedCluster {
+  const { db } = store;
+  const faultCache = new BoundedMap<string, Promise<FaultRow[]>>(4096);
+
+  /** The armed fault rules for a step attempt, read once for all its targets (a batch has many). */
+  function faultsOfStep(query: FaultQuery): Promise<FaultRow[]> {
+    const key = `${query.taskId}/${query.stepIndex}/${query.attempt}`;
+    let rules = faultCache.get(key);
+    if (!rules) {
+      rules = db
+        .selectFrom("cluster_faults")
+        .selectAll()
+        .where("cluster_id", "=", query.clusterId)
+        .where("step", "=", query.kind)
+        .where("remaining", ">", 0)
+        .orderBy("created_at")
+        .execute();
+      faultCache.set(key, rules);
+    }
+    return rules;
+  }
+
+  return {
+    async versionOf(target) {
+      const row = await db
+        .selectFrom("simulated_targets")
+        .select("version")
+        .where("cluster_id", "=", target.clusterId)
+        .where("kind", "=", target.kind)
+        .where("name", "=", target.name)
+        .executeTakeFirst();
+      return row?.version;
+    },
+
+    async recordApply(apply) {
+      const now = clock.nowMicros();
+      await store.groupCommit.run(async (trx) => {
+        const before = await trx
+          .selectFrom("simulated_targets")
+          .select("version")
+          .where("cluster_id", "=", apply.clusterId)
+          .where("kind", "=", apply.kind)
+          .where("name", "=", apply.name)
+          .executeTakeFirst();
+        const changed = !apply.failed && before?.version !== apply.toVersion;
+        if (changed) {
+          await trx
+            .insertInto("simulated_targets")
+            .values({
+              cluster_id: apply.clusterId,
+              kind: apply.kind,
+              name: apply.name,
+              version: apply.toVersion,
+              updated_at: now,
+            })
+            .onConflict((oc) =>
+              oc.columns(["cluster_id", "kind", "name"]).doUpdateSet({ version: apply.toVersion, updated_at: now }),
+            )
+            .execute();
+        }
+        await trx
+          .insertInto("simulator_apply_log")
+          .values({
+            id: randomUUID(),
+            cluster_id: apply.clusterId,
+            task_id: apply.taskId,
+            step_index: apply.stepIndex,
+            step_kind: apply.kind,
+            target: apply.target,
+            run: apply.run,
+            attempt: apply.attempt,
+            outcome: apply.failed ? "failed" : changed ? "changed" : "unchanged",
+            from_version: apply.fromVersion,
+            to_version: apply.toVersion,
+            at: now,
+          })
+          .execute();
+      });
+    },
+
+    async takeFault(query): Promise<SimulatedFault | undefined> {
+      const candidates = (await faultsOfStep(query)).filter(
+        (rule) => rule.target === null || rule.target === query.target,
+      );
+      for (const rule of candidates) {
+        const taken = await store.groupCommit.run((trx) =>
+          trx
+            .updateTable("cluster_faults")
+            .set((eb) => ({ remaining: eb("remaining", "-", 1) }))
+            .where("id", "=", rule.id)
+            .where("remaining", ">", 0)
+            .executeTakeFirst(),
+        );
+        if (taken.numUpdatedRows > 0n) {
+          return {
+            id: rule.id,
+            mode: rule.mode === "stall" ? "stall" : "fail",
+            stallMs: rule.stall_ms,
+            failure: { code: rule.error_code, message: rule.message, retryable: rule.retryable === 1 },
+          };
+        }
+      }
+      return undefined;
+    },
+
+    async faultExists(faultId) {
+      const row = await db.selectFrom("cluster_faults").select("id").where("id", "=", faultId).executeTakeFirst();
+      return row !== undefined;
+    },
+  };
+}
