@@ -18,7 +18,7 @@ import { DatabaseUrlError, openStore, type Store } from "./store/database.js";
 import { hasProject, isEmpty, readDemoSeed } from "./store/demo-seed.js";
 import { engineStore } from "./store/engine-store.js";
 import { MigrationFailedError, migrateToLatest, SchemaTooNewError } from "./store/migrate.js";
-import { applySeed, readSeedFile, type SeedFile, SeedFileError } from "./store/seed-file.js";
+import { applyDriverProfiles, applySeed, readSeedFile, type SeedFile, SeedFileError } from "./store/seed-file.js";
 import { simulatedClusterStore } from "./store/simulated-cluster-store.js";
 
 /** How long a successful pre-check lets UpgradeCluster go ahead (`expireTimeStamp`). */
@@ -123,6 +123,8 @@ async function applyStartupSeed(
   }
   const seed = await readDemoSeed();
   if (await isEmpty(store.db)) await applySeed(store, seed, clock);
+  // Profiles follow the seed in force, even on a database an earlier SEED_FILE filled: the demo's has none.
+  else await applyDriverProfiles(store, seed);
   return demoCredentials(seed);
 }
 

@@ -22,6 +22,8 @@ export function describeValidationError(context: string | undefined, issues: rea
       return `${where} must be one of: ${(params.allowedValues as unknown[]).join(", ")}`;
     case "const":
       return `${where} must be ${JSON.stringify(params.allowedValue)}`;
+    case "additionalProperties":
+      return `${joinPath(where, String(params.additionalProperty))} is not a known key`;
     default:
       return `${where} ${issue.message ?? "is invalid"}`;
   }

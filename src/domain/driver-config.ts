@@ -30,9 +30,10 @@ const ExecTransport = Type.Object(
 
 const Transport = Type.Union([WebhookTransport, ExecTransport]);
 
-const HookDriver = Type.Object(
+/** A driver profile: the hooks an operator defines in the seed file; tenants only choose one by its name. */
+export const DriverProfileSchema = Type.Object(
   {
-    type: Type.Literal("hook"),
+    type: Type.Optional(Type.Literal("hook", { description: "Optional: a profile is always a hook driver." })),
     default: Transport,
     steps: Type.Optional(
       Type.Object(
@@ -85,20 +86,43 @@ const HookDriver = Type.Object(
   { additionalProperties: false },
 );
 
-/** How a cluster's steps are carried out: the simulator (the default) or the hooks of its platform team. */
-export const DriverConfigSchema = Type.Union(
-  [Type.Object({ type: Type.Literal("simulator") }, { additionalProperties: false }), HookDriver],
+/** A profile's name: its key under the seed's `driverProfiles`. */
+export const PROFILE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+
+/**
+ * What a tenant may choose for a cluster: the simulator or a profile by name. One object (not a union) so that a
+ * validation error names the offending field, e.g. `default` in a hook config written the old way.
+ */
+export const DriverChoiceSchema = Type.Object(
   {
-    description:
-      "What runs the upgrade steps: `simulator` (default) or `hook`. A seed sets it once; later through the API.",
+    type: Type.Enum(["simulator", "profile"], { description: "`simulator` (default) or `profile`." }),
+    profile: Type.Optional(
+      Type.String({
+        pattern: PROFILE_NAME_PATTERN,
+        description: "With `type: profile`: a profile the project may use.",
+      }),
+    ),
   },
+  { additionalProperties: false },
 );
 
-export type DriverConfig = Static<typeof DriverConfigSchema>;
-export type HookDriverConfig = Static<typeof HookDriver>;
+export type DriverChoice = { readonly type: "simulator" } | { readonly type: "profile"; readonly profile: string };
+export type HookDriverConfig = Static<typeof DriverProfileSchema>;
 export type HookTransport = Static<typeof Transport>;
 
-export const SIMULATOR_CONFIG: DriverConfig = { type: "simulator" };
+export const SIMULATOR_CHOICE: DriverChoice = { type: "simulator" };
+
+/**
+ * A stored choice. Anything but a profile by name is the simulator, as migration 0006 made every inline hook: a row
+ * written by an older replica during a rolling upgrade must not run a tenant's command either.
+ */
+export function parseDriverChoice(json: string | null): DriverChoice {
+  const stored = json === null ? undefined : (JSON.parse(json) as { type?: unknown; profile?: unknown });
+  if (stored?.type === "profile" && typeof stored.profile === "string") {
+    return { type: "profile", profile: stored.profile };
+  }
+  return SIMULATOR_CHOICE;
+}
 
 /** The transport that runs a step kind. */
 export function transportFor(config: HookDriverConfig, kind: StepKind): HookTransport {
@@ -109,17 +133,18 @@ function usesWebhooks(config: HookDriverConfig): boolean {
   return STEP_KINDS.some((kind) => transportFor(config, kind).type === "webhook");
 }
 
-/** What the schema cannot say: webhooks need the cluster's secret. Undefined when the config is whole. */
-export function driverConfigProblem(config: DriverConfig): string | undefined {
-  if (config.type === "hook" && usesWebhooks(config) && config.secret === undefined) {
-    return "needs a secret: its webhook calls are signed";
-  }
+/** What the schema cannot say: webhooks need the profile's secret. Undefined when the profile is whole. */
+export function driverProfileProblem(profile: HookDriverConfig): string | undefined {
+  if (usesWebhooks(profile) && profile.secret === undefined) return "needs a secret: its webhook calls are signed";
   return undefined;
 }
 
-/** The config as it may be shown: the secret is replaced by whether there is one. */
-export function publicDriverConfig(config: DriverConfig) {
-  if (config.type !== "hook") return config;
-  const { secret, ...rest } = config;
-  return { ...rest, secretSet: secret !== undefined };
+/** The transport kind of `default` and of each step kind that has its own: never a command, URL or secret. */
+export function transportKinds(profile: HookDriverConfig): Record<string, HookTransport["type"]> {
+  const kinds: Record<string, HookTransport["type"]> = { default: profile.default.type };
+  for (const kind of STEP_KINDS) {
+    const transport = profile.steps?.[kind];
+    if (transport) kinds[kind] = transport.type;
+  }
+  return kinds;
 }

@@ -1,9 +1,10 @@
 import { BoundedMap } from "../domain/bounded-map.js";
 import type { Clock } from "../domain/clock.js";
-import type { PlanTarget } from "../domain/upgrade-plan.js";
+import type { PlanTarget, StepFailure } from "../domain/upgrade-plan.js";
 import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
 import { findClusterDriver } from "../store/cluster-driver-queries.js";
 import type { Store } from "../store/database.js";
+import { findProjectProfile } from "../store/driver-profile-queries.js";
 import { HookDriver, type HookLogger } from "./hook-driver.js";
 
 /** Tasks whose driver is remembered; older ones are read again when they come back. */
@@ -11,8 +12,8 @@ const REMEMBERED_TASKS = 4096;
 
 /**
  * The engine's one driver: sends each step to the driver its cluster is configured with, the simulator unless the
- * cluster has hooks. The choice is read once per task (the API refuses to change it under an active task), so a
- * batch of many targets costs one query.
+ * cluster chose a driver profile. The choice is read once per task (the API refuses to change it under an active
+ * task), so a batch of many targets costs one query.
  */
 export class ClusterDriverRouter implements ClusterDriver {
   readonly #byTask = new BoundedMap<string, Promise<ClusterDriver>>(REMEMBERED_TASKS);
@@ -35,17 +36,48 @@ export class ClusterDriverRouter implements ClusterDriver {
   #driverFor(context: StepContext): Promise<ClusterDriver> {
     let driver = this.#byTask.get(context.taskId);
     if (!driver) {
-      driver = this.#load(context.clusterId);
-      // A failed read is not remembered: the next step asks again.
-      driver.catch(() => this.#byTask.delete(context.taskId));
-      this.#byTask.set(context.taskId, driver);
+      const loading = this.#load(context.clusterId);
+      // A failed read or a missing profile is not remembered: the next step (or a retry) asks again.
+      const forget = () => {
+        if (this.#byTask.get(context.taskId) === loading) this.#byTask.delete(context.taskId);
+      };
+      loading.then((loaded) => loaded instanceof RefusingDriver && forget(), forget);
+      this.#byTask.set(context.taskId, loading);
+      driver = loading;
     }
     return driver;
   }
 
   async #load(clusterId: string): Promise<ClusterDriver> {
     const row = await findClusterDriver(this.store.db, clusterId);
-    if (row?.config.type !== "hook") return this.simulator;
-    return new HookDriver(row.config, row.clusterName, this.clock, this.log);
+    if (row?.choice.type !== "profile") return this.simulator;
+    const profile = await findProjectProfile(this.store.db, row.projectId, row.choice.profile);
+    if (!profile) return new RefusingDriver(profileUnavailable(row.choice.profile));
+    return new HookDriver(profile, row.clusterName, this.clock, this.log);
+  }
+}
+
+/**
+ * The cluster chose a profile the seed no longer gives its project. Its steps fail rather than fall back to the
+ * simulator, which would report a real cluster upgraded when nothing touched it.
+ */
+function profileUnavailable(profile: string): StepFailure {
+  return {
+    code: "DriverProfileUnavailable",
+    message: `driver profile ${JSON.stringify(profile)} is not one the seed file gives this cluster's project; retry once the operator restores it`,
+    retryable: false,
+  };
+}
+
+/** Does nothing and says so: every target is not done, and applying it fails. */
+class RefusingDriver implements ClusterDriver {
+  constructor(private readonly failure: StepFailure) {}
+
+  async observe(): Promise<boolean> {
+    return false;
+  }
+
+  async apply(): Promise<TargetOutcome> {
+    return { ok: false, failure: this.failure };
   }
 }

@@ -1,15 +1,16 @@
 import type { Kysely } from "kysely";
-import { type DriverConfig, SIMULATOR_CONFIG } from "../domain/driver-config.js";
+import { type DriverChoice, parseDriverChoice } from "../domain/driver-config.js";
 import { ACTIVE_TASK_PHASES } from "../domain/upgrade-task.js";
 import type { Database } from "./schema.js";
 
-/** A cluster's name and driver, as the engine's driver router needs them. */
+/** A cluster's name, project and driver choice, as the engine's driver router needs them. */
 export interface ClusterDriverRow {
   readonly clusterName: string;
-  readonly config: DriverConfig;
+  readonly projectId: string;
+  readonly choice: DriverChoice;
 }
 
-/** The cluster's driver; the simulator when none was set. Undefined for an unknown cluster. */
+/** The cluster's driver choice; the simulator when none was set. Undefined for an unknown cluster. */
 export async function findClusterDriver(
   db: Kysely<Database>,
   clusterId: string,
@@ -17,23 +18,23 @@ export async function findClusterDriver(
   const row = await db
     .selectFrom("clusters")
     .leftJoin("cluster_drivers", "cluster_drivers.cluster_id", "clusters.id")
-    .select(["clusters.name", "cluster_drivers.config"])
+    .select(["clusters.name", "clusters.project_id", "cluster_drivers.config"])
     .where("clusters.id", "=", clusterId)
     .executeTakeFirst();
   if (!row) return undefined;
-  return { clusterName: row.name, config: row.config === null ? SIMULATOR_CONFIG : JSON.parse(row.config) };
+  return { clusterName: row.name, projectId: row.project_id, choice: parseDriverChoice(row.config) };
 }
 
 /** Sets a seeded cluster's driver unless it has one: a restart never undoes a change made through the API. */
 export async function insertSeedDriver(
   db: Kysely<Database>,
   clusterId: string,
-  config: DriverConfig,
+  choice: DriverChoice,
   nowMicros: number,
 ): Promise<void> {
   await db
     .insertInto("cluster_drivers")
-    .values({ cluster_id: clusterId, config: JSON.stringify(config), updated_at: nowMicros })
+    .values({ cluster_id: clusterId, config: JSON.stringify(choice), updated_at: nowMicros })
     .onConflict((oc) => oc.doNothing())
     .execute();
 }
@@ -45,7 +46,7 @@ export async function insertSeedDriver(
 export async function replaceDriverUnlessUpgrading(
   db: Kysely<Database>,
   clusterId: string,
-  config: DriverConfig,
+  choice: DriverChoice,
   nowMicros: number,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
@@ -56,7 +57,7 @@ export async function replaceDriverUnlessUpgrading(
       .where("phase", "in", ACTIVE_TASK_PHASES)
       .executeTakeFirst();
     if (active) return false;
-    const json = JSON.stringify(config);
+    const json = JSON.stringify(choice);
     await trx
       .insertInto("cluster_drivers")
       .values({ cluster_id: clusterId, config: json, updated_at: nowMicros })

@@ -233,13 +233,28 @@ export interface ClusterDeprecatedApisTable {
 /** The driver a cluster's upgrade steps run through; a cluster without a row uses the simulator. */
 export interface ClusterDriversTable {
   cluster_id: string;
-  /** JSON of the `DriverConfig`, secret included. */
+  /** JSON of the tenant's `DriverChoice`: the simulator or a profile's name, never a hook's settings. */
   config: string;
   updated_at: Micros;
 }
 
+/** A driver profile from the seed file's `driverProfiles`; the table is replaced from the seed at every start. */
+export interface DriverProfilesTable {
+  name: string;
+  /** JSON of the profile (`HookDriverConfig`), secret included: never shown to a tenant. */
+  config: string;
+}
+
+/** The profiles a project may choose from (seed `projects[].driverProfiles`), replaced with `driver_profiles`. */
+export interface ProjectDriverProfilesTable {
+  project_id: string;
+  profile: string;
+}
+
 export interface Database {
   cluster_drivers: ClusterDriversTable;
+  driver_profiles: DriverProfilesTable;
+  project_driver_profiles: ProjectDriverProfilesTable;
   precheck_tasks: PrecheckTasksTable;
   snapshot_tasks: SnapshotTasksTable;
   postcheck_tasks: PostcheckTasksTable;

@@ -4,11 +4,12 @@ import type { Kysely } from "kysely";
 import { type Static, Type } from "typebox";
 import { Compile } from "typebox/compile";
 import type { Clock } from "../domain/clock.js";
-import { DriverConfigSchema, driverConfigProblem } from "../domain/driver-config.js";
+import { DriverProfileSchema, driverProfileProblem, PROFILE_NAME_PATTERN } from "../domain/driver-config.js";
 import { STEP_KINDS } from "../domain/upgrade-plan.js";
 import { resolveVersion } from "../domain/versions.js";
 import { insertSeedDriver } from "./cluster-driver-queries.js";
 import type { Store } from "./database.js";
+import { replaceDriverProfiles } from "./driver-profile-queries.js";
 import { insertFault } from "./fault-queries.js";
 import { hashPassword, sha256Hex } from "./passwords.js";
 import type { Database } from "./schema.js";
@@ -75,7 +76,13 @@ const ClusterSeed = Type.Object(
       ),
     ),
     faults: Type.Optional(Type.Array(FaultSeed, { description: "Faults the simulator injects into upgrades." })),
-    driver: Type.Optional(DriverConfigSchema),
+    driver: Type.Optional(
+      Type.String({
+        pattern: PROFILE_NAME_PATTERN,
+        description:
+          "A driver profile of the project's `driverProfiles` that runs the upgrade steps (default: the simulator); set once, later through the API.",
+      }),
+    ),
     deprecatedAPIs: Type.Optional(
       Type.Array(
         Type.Object(
@@ -138,6 +145,11 @@ const ProjectSeed = Type.Object(
         { description: "IAM users: POST /v3/auth/tokens (password method) gives them tokens for this project." },
       ),
     ),
+    driverProfiles: Type.Optional(
+      Type.Array(Type.String({ pattern: PROFILE_NAME_PATTERN }), {
+        description: "Names from the top-level `driverProfiles` that the project's clusters may use.",
+      }),
+    ),
     clusters: Type.Optional(Type.Array(ClusterSeed)),
   },
   { additionalProperties: false },
@@ -145,7 +157,17 @@ const ProjectSeed = Type.Object(
 
 /** The seed file: projects with their credentials and clusters. A public interface: keys are added, never renamed. */
 export const SeedFileSchema = Type.Object(
-  { $schema: Type.Optional(Type.String()), projects: Type.Array(ProjectSeed) },
+  {
+    $schema: Type.Optional(Type.String()),
+    driverProfiles: Type.Optional(
+      Type.Record(Type.String({ pattern: PROFILE_NAME_PATTERN }), DriverProfileSchema, {
+        additionalProperties: false,
+        description:
+          "Hook drivers by name, defined by the operator only: projects list the ones they may use, and tenants choose among those.",
+      }),
+    ),
+    projects: Type.Array(ProjectSeed),
+  },
   { additionalProperties: false, $id: "https://cce-upgrade.dev/seed.schema.json", title: "cce-upgrade seed file" },
 );
 export type SeedFile = Static<typeof SeedFileSchema>;
@@ -164,6 +186,7 @@ export function parseSeed(document: unknown, origin: string): SeedFile {
     throw new SeedFileError(`${origin}: ${first.instancePath || "/"} ${message}`);
   }
   const seed = document as SeedFile;
+  checkDriverProfiles(seed, origin);
   for (const [p, project] of seed.projects.entries()) {
     for (const [c, cluster] of (project.clusters ?? []).entries()) {
       if (!resolveVersion(cluster.version)) {
@@ -171,8 +194,11 @@ export function parseSeed(document: unknown, origin: string): SeedFile {
           `${origin}: /projects/${p}/clusters/${c}/version ${JSON.stringify(cluster.version)} is not a known CCE version`,
         );
       }
-      const driverProblem = cluster.driver && driverConfigProblem(cluster.driver);
-      if (driverProblem) throw new SeedFileError(`${origin}: /projects/${p}/clusters/${c}/driver ${driverProblem}`);
+      if (cluster.driver !== undefined && !project.driverProfiles?.includes(cluster.driver)) {
+        throw new SeedFileError(
+          `${origin}: /projects/${p}/clusters/${c}/driver ${JSON.stringify(cluster.driver)} is not one of /projects/${p}/driverProfiles`,
+        );
+      }
       const unknownNode = (cluster.abnormalNodes ?? []).find((name) => !seededNodeNames(cluster).includes(name));
       if (unknownNode !== undefined) {
         throw new SeedFileError(
@@ -182,6 +208,38 @@ export function parseSeed(document: unknown, origin: string): SeedFile {
     }
   }
   return seed;
+}
+
+/** Profiles must be whole, and a project may list only profiles the file defines. */
+function checkDriverProfiles(seed: SeedFile, origin: string): void {
+  for (const [name, profile] of Object.entries(seed.driverProfiles ?? {})) {
+    const problem = driverProfileProblem(profile);
+    if (problem) throw new SeedFileError(`${origin}: /driverProfiles/${name} ${problem}`);
+  }
+  for (const [p, project] of seed.projects.entries()) {
+    for (const [i, name] of (project.driverProfiles ?? []).entries()) {
+      if (!Object.hasOwn(seed.driverProfiles ?? {}, name)) {
+        throw new SeedFileError(
+          `${origin}: /projects/${p}/driverProfiles/${i} ${JSON.stringify(name)} is not a profile in /driverProfiles`,
+        );
+      }
+    }
+  }
+}
+
+/** The profiles and grants the seed states: the operator's whole truth about drivers. */
+function seedDriverProfiles(seed: SeedFile) {
+  return {
+    profiles: seed.driverProfiles ?? {},
+    grants: seed.projects.flatMap((project) =>
+      [...new Set(project.driverProfiles ?? [])].map((profile) => ({ projectId: project.id, profile })),
+    ),
+  };
+}
+
+/** Replaces only the driver profiles and grants with the seed's, e.g. on a start that applies no other part of it. */
+export async function applyDriverProfiles(store: Store, seed: SeedFile): Promise<void> {
+  await store.db.transaction().execute((trx) => replaceDriverProfiles(trx, seedDriverProfiles(seed)));
 }
 
 /** Reads and validates a seed file from disk. */
@@ -214,7 +272,8 @@ function seededNodeId(clusterId: string, poolId: string, index: number): string 
 
 /**
  * Applies a seed in one transaction. Idempotent: rows that exist are left as they are (a cluster's version is never
- * reset by a restart), so applying the same seed again changes nothing.
+ * reset by a restart), so applying the same seed again changes nothing. Driver profiles and the projects' grants are
+ * the exception: they are replaced by the seed's.
  */
 export async function applySeed(store: Store, seed: SeedFile, clock: Clock): Promise<void> {
   const now = clock.nowMicros();
@@ -261,6 +320,7 @@ export async function applySeed(store: Store, seed: SeedFile, clock: Clock): Pro
         await insertCluster(trx, project.id, cluster, now);
       }
     }
+    await replaceDriverProfiles(trx, seedDriverProfiles(seed));
   });
 }
 
@@ -310,7 +370,7 @@ async function insertCluster(db: Kysely<Database>, projectId: string, cluster: C
         .execute();
     }
   }
-  if (cluster.driver) await insertSeedDriver(db, cluster.id, cluster.driver, now);
+  if (cluster.driver) await insertSeedDriver(db, cluster.id, { type: "profile", profile: cluster.driver }, now);
   for (const [index, fault] of (cluster.faults ?? []).entries()) {
     await insertFault(db, `${cluster.id}/seed-${index}`, cluster.id, fault, now);
   }

@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { HookDriverConfig } from "../../src/domain/driver-config.js";
 import { DIALECTS } from "../support/databases.js";
-import { CLUSTER, PROJECT } from "../support/fixtures.js";
+import { CLUSTER, profileSeed } from "../support/fixtures.js";
 import { type HookReceiver, startHookReceiver, webhookSecret } from "../support/hook-receiver.js";
 import { testSystem } from "../support/system.js";
 
 type System = Awaited<ReturnType<typeof testSystem>>;
-const DRIVER = `/ext/v1/projects/${PROJECT}/clusters/${CLUSTER}/driver`;
 const SCRIPT = new URL("./scripts/step-hook.sh", import.meta.url).pathname;
 
 interface LoggedCall {
@@ -64,17 +64,24 @@ describe.each(DIALECTS)("command hooks on %s", (dialect) => {
     receiver = undefined;
   });
 
-  async function start(hooks: ReturnType<typeof hookDirectory>, timeoutSeconds = 5, extra: object = {}) {
-    system = await testSystem(dialect);
-    const config = {
-      type: "hook",
+  /** Starts the system with CLUSTER on a seed profile that runs the test script. */
+  async function start(
+    hooks: ReturnType<typeof hookDirectory>,
+    timeoutSeconds = 5,
+    extra: Partial<HookDriverConfig> = {},
+  ) {
+    const profile: HookDriverConfig = {
       default: { type: "exec", command: [SCRIPT, hooks.dir], timeoutSeconds },
       retries: 2,
       retryBackoffSeconds: 0.01,
       pollSeconds: 0.02,
+      // The receiver some tests add for webhooks listens on loopback.
+      allowPrivateNetwork: true,
+      // Failure reasons show the script's stderr.
+      exposeStderr: 2,
       ...extra,
     };
-    expect((await system.call("PUT", DRIVER, config)).status).toBe(200);
+    system = await testSystem(dialect, { seed: profileSeed({ "step-hook": profile }, "step-hook") });
   }
 
   it("runs a whole upgrade through commands (request on stdin and in CCE_* variables), webhooks per kind", async () => {

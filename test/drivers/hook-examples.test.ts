@@ -3,13 +3,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CLUSTER, PROJECT } from "../support/fixtures.js";
+import { CLUSTER, profileSeed } from "../support/fixtures.js";
 import { webhookSecret } from "../support/hook-receiver.js";
 import { testSystem } from "../support/system.js";
 
 const RECEIVER = new URL("../../examples/hooks/webhook-receiver.mjs", import.meta.url).pathname;
 const SCRIPT = new URL("./scripts/step-hook.sh", import.meta.url).pathname;
-const DRIVER = `/ext/v1/projects/${PROJECT}/clusters/${CLUSTER}/driver`;
 
 /** Starts the example receiver as a user would, running the test step script; resolves with its URL. */
 async function startExampleReceiver(secret: string, dir: string): Promise<{ child: ChildProcess; url: string }> {
@@ -43,9 +42,13 @@ describe("the example webhook receiver", () => {
     const secret = webhookSecret();
     const started = await startExampleReceiver(secret, dir);
     receiver = started.child;
-    system = await testSystem("sqlite");
-    const config = { type: "hook", default: { type: "webhook", url: started.url }, secret, pollSeconds: 0.05 };
-    expect((await system.call("PUT", DRIVER, config)).status).toBe(200);
+    const profile = {
+      default: { type: "webhook", url: started.url },
+      secret,
+      pollSeconds: 0.05,
+      allowPrivateNetwork: true,
+    } as const;
+    system = await testSystem("sqlite", { seed: profileSeed({ example: profile }, "example") });
 
     const taskId = await system.startUpgrade(CLUSTER, "v1.29");
     const failed = await system.waitForTask(CLUSTER, taskId, (t) => t.status.phase === "Failed");

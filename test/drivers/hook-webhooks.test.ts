@@ -1,7 +1,8 @@
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
+import type { HookDriverConfig } from "../../src/domain/driver-config.js";
 import { DIALECTS } from "../support/databases.js";
-import { CLUSTER, PROJECT } from "../support/fixtures.js";
+import { CLUSTER, profileSeed } from "../support/fixtures.js";
 import {
   gate,
   type HookReceiver,
@@ -12,25 +13,30 @@ import {
 import { testSystem } from "../support/system.js";
 
 type System = Awaited<ReturnType<typeof testSystem>>;
-const DRIVER = `/ext/v1/projects/${PROJECT}/clusters/${CLUSTER}/driver`;
 const TARGET = "v1.29.15-r50";
 const ADDONS = { addons: [{ addonTemplateName: "coredns", operation: "patch", version: "1.29.4" }] };
 const inProgress = (retryAfterSeconds = 0.02): ScriptedAnswer => ({
   body: { status: "InProgress", retryAfterSeconds },
 });
 
-/** Points the test cluster at a receiver, with short timeouts and backoffs. */
-async function useWebhooks(system: System, url: string, secret: string, timeoutSeconds = 2, extra: object = {}) {
-  const config = {
-    type: "hook",
+/** A system whose test cluster is on a seed profile calling a loopback receiver, with short timeouts and backoffs. */
+function systemOnWebhooks(
+  dialect: (typeof DIALECTS)[number],
+  url: string,
+  secret: string,
+  timeoutSeconds = 2,
+  extra: Partial<HookDriverConfig> = {},
+) {
+  const profile: HookDriverConfig = {
     default: { type: "webhook", url, timeoutSeconds },
     secret,
     retries: 2,
     retryBackoffSeconds: 0.01,
     pollSeconds: 0.02,
+    allowPrivateNetwork: true,
     ...extra,
   };
-  expect((await system.call("PUT", DRIVER, config)).status).toBe(200);
+  return testSystem(dialect, { seed: profileSeed({ receiver: profile }, "receiver") });
 }
 
 describe.each(DIALECTS)("webhook hooks on %s", (dialect) => {
@@ -44,12 +50,11 @@ describe.each(DIALECTS)("webhook hooks on %s", (dialect) => {
   async function start(
     intercept?: Parameters<typeof startHookReceiver>[0]["intercept"],
     timeoutSeconds?: number,
-    extra?: object,
+    extra?: Partial<HookDriverConfig>,
   ) {
     const secret = webhookSecret();
     receiver = await startHookReceiver({ secret, ...(intercept && { intercept }) });
-    system = await testSystem(dialect);
-    await useWebhooks(system, receiver.url, secret, timeoutSeconds, extra);
+    system = await systemOnWebhooks(dialect, receiver.url, secret, timeoutSeconds, extra);
   }
 
   it("runs a whole upgrade through signed webhook calls, one operation per target", async () => {
@@ -229,8 +234,7 @@ describe.each(DIALECTS)("webhook hooks on %s", (dialect) => {
 
   it("a receiver refuses a bad signature: the task fails with the answer; a stale timestamp is refused too", async () => {
     receiver = await startHookReceiver({ secret: webhookSecret() });
-    system = await testSystem(dialect);
-    await useWebhooks(system, receiver.url, webhookSecret());
+    system = await systemOnWebhooks(dialect, receiver.url, webhookSecret());
     const taskId = await system.startUpgrade(CLUSTER, "v1.29");
     const failed = await system.waitForTask(CLUSTER, taskId, (t) => t.status.phase === "Failed");
     expect(failed.spec.items?.failureReason).toMatch(

@@ -14,9 +14,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function seedFile(url: string, secret: string): string {
   const seed = manyClustersSeed(1, 3);
-  const cluster = seed.projects[0]?.clusters?.[0];
-  if (!cluster) throw new Error("seed has no cluster");
-  cluster.driver = { type: "hook", default: { type: "webhook", url, timeoutSeconds: 5 }, secret, pollSeconds: 0.05 };
+  const project = seed.projects[0];
+  const cluster = project?.clusters?.[0];
+  if (!project || !cluster) throw new Error("seed has no cluster");
+  seed.driverProfiles = {
+    receiver: {
+      default: { type: "webhook", url, timeoutSeconds: 5 },
+      secret,
+      pollSeconds: 0.05,
+      allowPrivateNetwork: true,
+    },
+  };
+  project.driverProfiles = ["receiver"];
+  cluster.driver = "receiver";
   const path = join(mkdtempSync(join(tmpdir(), "cce-hook-crash-")), "seed.json");
   writeFileSync(path, JSON.stringify(seed));
   return path;

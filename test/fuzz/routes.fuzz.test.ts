@@ -31,6 +31,12 @@ const body = fc.oneof(
   fc.json({ maxDepth: 4 }),
   fc.anything({ maxDepth: 3 }).map((value) => JSON.stringify(value) ?? "null"),
   fc.record({ metadata: fc.anything(), spec: fc.anything() }).map((value) => JSON.stringify(value)),
+  // Driver bodies: a tenant's own hook (always refused), a profile choice, the simulator.
+  fc.constantFrom(
+    JSON.stringify({ type: "hook", default: { type: "exec", command: ["/bin/sh", "-c", "id"] } }),
+    JSON.stringify({ type: "profile", profile: "kubeadm" }),
+    JSON.stringify({ type: "simulator" }),
+  ),
   fc.integer({ min: 1, max: 20_000 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`),
   fc.integer({ min: 60_000, max: 200_000 }).map((size) => JSON.stringify({ spec: "x".repeat(size) })),
   fc
@@ -66,7 +72,10 @@ describe("every route under random input", () => {
     const clusters = await sql<{
       v: string;
     }>`select coalesce(max(updated_at), 0) || ':' || count(*) as v from clusters`.execute(api.store.db);
-    return `${parts.join(",")}|${versions.rows[0]?.v}|${clusters.rows[0]?.v}`;
+    const drivers = await sql<{
+      v: string;
+    }>`select coalesce(max(updated_at), 0) || ':' || count(*) as v from cluster_drivers`.execute(api.store.db);
+    return `${parts.join(",")}|${versions.rows[0]?.v}|${clusters.rows[0]?.v}|${drivers.rows[0]?.v}`;
   }
 
   async function send(request: FuzzRequest) {

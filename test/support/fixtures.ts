@@ -1,5 +1,6 @@
 import type { Clock } from "../../src/domain/clock.js";
-import type { SeedFile } from "../../src/store/seed-file.js";
+import type { HookDriverConfig } from "../../src/domain/driver-config.js";
+import { parseSeed, type SeedFile } from "../../src/store/seed-file.js";
 
 export const PROJECT = "0123456789abcdef0123456789abcdef";
 export const OTHER_PROJECT = "fedcba9876543210fedcba9876543210";
@@ -56,6 +57,21 @@ export function testSeed(): SeedFile {
       },
     ],
   };
+}
+
+/**
+ * The test seed with the operator's driver profiles, all of them given to the first project; CLUSTER starts on
+ * `clusterDriver` when it is named. Validated as a seed file is.
+ */
+export function profileSeed(profiles: Record<string, HookDriverConfig>, clusterDriver?: string): SeedFile {
+  const seed = testSeed();
+  const [project] = seed.projects;
+  const [cluster] = project?.clusters ?? [];
+  if (!project || !cluster) throw new Error("test seed has no project or cluster");
+  seed.driverProfiles = profiles;
+  project.driverProfiles = Object.keys(profiles);
+  if (clusterDriver !== undefined) cluster.driver = clusterDriver;
+  return parseSeed(seed, "test seed");
 }
 
 /** A clock the test moves by hand. */
