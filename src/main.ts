@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       new SimulatorDriver(store, clock, { speed: config.simSpeed }),
       clock,
       logger.child({ component: "hooks" }),
+      { allowPrivateNetworks: config.allowHookPrivateNetworks },
     ),
     clock,
     {

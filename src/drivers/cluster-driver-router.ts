@@ -5,6 +5,7 @@ import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.
 import { findClusterDriver } from "../store/cluster-driver-queries.js";
 import type { Store } from "../store/database.js";
 import { HookDriver, type HookLogger } from "./hook-driver.js";
+import type { HookNetwork } from "./webhook-network.js";
 
 /** Tasks whose driver is remembered; older ones are read again when they come back. */
 const REMEMBERED_TASKS = 4096;
@@ -22,6 +23,7 @@ export class ClusterDriverRouter implements ClusterDriver {
     private readonly simulator: ClusterDriver,
     private readonly clock: Clock,
     private readonly log: HookLogger,
+    private readonly network: HookNetwork,
   ) {}
 
   async observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean> {
@@ -46,6 +48,6 @@ export class ClusterDriverRouter implements ClusterDriver {
   async #load(clusterId: string): Promise<ClusterDriver> {
     const row = await findClusterDriver(this.store.db, clusterId);
     if (row?.config.type !== "hook") return this.simulator;
-    return new HookDriver(row.config, row.clusterName, this.store, this.clock, this.log);
+    return new HookDriver(row.config, row.clusterName, this.store, this.clock, this.log, this.network);
   }
 }

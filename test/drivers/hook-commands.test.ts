@@ -72,6 +72,8 @@ describe.each(DIALECTS)("command hooks on %s", (dialect) => {
       retries: 2,
       retryBackoffSeconds: 0.01,
       pollSeconds: 0.02,
+      // The receiver of the webhook steps listens on loopback.
+      allowPrivateNetwork: true,
       ...extra,
     };
     expect((await system.call("PUT", DRIVER, config)).status).toBe(200);
@@ -118,7 +120,7 @@ describe.each(DIALECTS)("command hooks on %s", (dialect) => {
   it("fails on exit 1 with the end of stderr as the reason; retry succeeds under a new key", async () => {
     const hooks = hookDirectory();
     hooks.script("node", "fail");
-    await start(hooks);
+    await start(hooks, 5, { exposeStderr: 2 });
     const taskId = await system.startUpgrade(CLUSTER, "v1.29", { nodePoolOrder: { "pool-b": 5 } });
     const failed = await system.waitForTask(CLUSTER, taskId, (t) => t.status.phase === "Failed");
     expect(failed.spec.items?.failureReason).toBe(

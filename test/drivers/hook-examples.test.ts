@@ -44,7 +44,13 @@ describe("the example webhook receiver", () => {
     const started = await startExampleReceiver(secret, dir);
     receiver = started.child;
     system = await testSystem("sqlite");
-    const config = { type: "hook", default: { type: "webhook", url: started.url }, secret, pollSeconds: 0.05 };
+    const config = {
+      type: "hook",
+      default: { type: "webhook", url: started.url },
+      secret,
+      pollSeconds: 0.05,
+      allowPrivateNetwork: true,
+    };
     expect((await system.call("PUT", DRIVER, config)).status).toBe(200);
 
     const taskId = await system.startUpgrade(CLUSTER, "v1.29");

@@ -19,7 +19,7 @@ const inProgress = (retryAfterSeconds = 0.02): ScriptedAnswer => ({
   body: { status: "InProgress", retryAfterSeconds },
 });
 
-/** Points the test cluster at a receiver, with short timeouts and backoffs. */
+/** Points the test cluster at a receiver (on loopback, so allowed to), with short timeouts and backoffs. */
 async function useWebhooks(system: System, url: string, secret: string, timeoutSeconds = 2, extra: object = {}) {
   const config = {
     type: "hook",
@@ -28,6 +28,7 @@ async function useWebhooks(system: System, url: string, secret: string, timeoutS
     retries: 2,
     retryBackoffSeconds: 0.01,
     pollSeconds: 0.02,
+    allowPrivateNetwork: true,
     ...extra,
   };
   expect((await system.call("PUT", DRIVER, config)).status).toBe(200);
@@ -227,15 +228,14 @@ describe.each(DIALECTS)("webhook hooks on %s", (dialect) => {
     expect(Object.values(receiver.operationsPerTarget()).every((n) => n === 1)).toBe(true);
   });
 
-  it("a receiver refuses a bad signature: the task fails with the answer; a stale timestamp is refused too", async () => {
+  it("a receiver refuses a bad signature: the task fails with its 401; a stale timestamp is refused too", async () => {
     receiver = await startHookReceiver({ secret: webhookSecret() });
     system = await testSystem(dialect);
     await useWebhooks(system, receiver.url, webhookSecret());
     const taskId = await system.startUpgrade(CLUSTER, "v1.29");
     const failed = await system.waitForTask(CLUSTER, taskId, (t) => t.status.phase === "Failed");
-    expect(failed.spec.items?.failureReason).toMatch(
-      /^precheck: HookRejected: webhook answered 401: .*No matching signature/,
-    );
+    expect(failed.spec.items?.failureReason).toBe("precheck: HookRejected: webhook answered 401");
+    expect(receiver.rejections).toEqual([expect.stringMatching(/No matching signature/)]);
     expect(receiver.calls).toEqual([]);
 
     // Signed with the right secret, but ten minutes ago: a replay.
