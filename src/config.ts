@@ -20,6 +20,8 @@ export interface ServiceConfig {
   };
   /** Divides the simulator's step durations. */
   readonly simSpeed: number;
+  /** Lets every hook profile's webhooks reach loopback, private, link-local and other non-public addresses. */
+  readonly allowHookPrivateNetworks: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +52,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     },
     simSpeed: positiveNumber(env, "SIM_SPEED", 1),
+    allowHookPrivateNetworks: choice(env, "HOOK_ALLOW_PRIVATE_NETWORKS", ["true", "false"], "false") === "true",
   };
 }
 

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed: config.simSpeed }),
       clock,
       logger.child({ component: "hooks" }),
+      { allowPrivateNetworks: config.allowHookPrivateNetworks },
     ),
     clock,
     {

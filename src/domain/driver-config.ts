@@ -8,7 +8,12 @@ const timeoutSeconds = Type.Optional(
 const WebhookTransport = Type.Object(
   {
     type: Type.Literal("webhook"),
-    url: Type.String({ pattern: "^https?://", maxLength: 2048, description: "Receives a signed POST per call." }),
+    url: Type.String({
+      // No `user:password@`: calls are signed, and a credential in a URL would show wherever the URL does.
+      pattern: "^https?://[^/?#@]+([/?#]|$)",
+      maxLength: 2048,
+      description: "Receives a signed POST per call; no user:password@ part.",
+    }),
     timeoutSeconds,
   },
   { additionalProperties: false },

@@ -6,6 +6,7 @@ import { findClusterDriver } from "../store/cluster-driver-queries.js";
 import type { Store } from "../store/database.js";
 import { findProjectProfile } from "../store/driver-profile-queries.js";
 import { HookDriver, type HookLogger } from "./hook-driver.js";
+import type { HookNetwork } from "./webhook-network.js";
 
 /** Tasks whose driver is remembered; older ones are read again when they come back. */
 const REMEMBERED_TASKS = 4096;
@@ -23,6 +24,7 @@ export class ClusterDriverRouter implements ClusterDriver {
     private readonly simulator: ClusterDriver,
     private readonly clock: Clock,
     private readonly log: HookLogger,
+    private readonly network: HookNetwork,
   ) {}
 
   async observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean> {
@@ -53,7 +55,7 @@ export class ClusterDriverRouter implements ClusterDriver {
     if (row?.choice.type !== "profile") return this.simulator;
     const profile = await findProjectProfile(this.store.db, row.projectId, row.choice.profile);
     if (!profile) return new RefusingDriver(profileUnavailable(row.choice.profile));
-    return new HookDriver(profile, row.clusterName, this.clock, this.log);
+    return new HookDriver(profile, row.clusterName, this.clock, this.log, this.network);
   }
 }
 

@@ -6,6 +6,7 @@ import { CommandCaller } from "./command-caller.js";
 import type { CallOutcome, HookCaller, HookStepRequest } from "./hook-request.js";
 import { stepRequest } from "./hook-request.js";
 import { WebhookCaller } from "./webhook-caller.js";
+import { type HookNetwork, systemResolver } from "./webhook-network.js";
 
 export const HOOK_DEFAULTS = {
   timeoutSeconds: 10,
@@ -38,6 +39,7 @@ export class HookDriver implements ClusterDriver {
     private readonly clusterName: string,
     private readonly clock: Clock,
     private readonly log: HookLogger,
+    private readonly network: HookNetwork,
   ) {}
 
   /** Asks the hook whether the target is done; a hook that cannot say is taken as "not done", and apply decides. */
@@ -89,9 +91,15 @@ export class HookDriver implements ClusterDriver {
 
   #newCaller(transport: HookTransport): HookCaller {
     const timeoutMs = (transport.timeoutSeconds ?? HOOK_DEFAULTS.timeoutSeconds) * 1000;
-    if (transport.type === "exec") return new CommandCaller(transport.command, timeoutMs);
+    if (transport.type === "exec") {
+      return new CommandCaller(transport.command, timeoutMs, this.config.exposeStderr ?? 0);
+    }
+    const reach = {
+      allowPrivateNetwork: this.config.allowPrivateNetwork === true || this.network.allowPrivateNetworks,
+      resolve: this.network.resolve ?? systemResolver,
+    };
     // The config was validated: webhooks come with a secret.
-    return new WebhookCaller(transport.url, this.config.secret ?? "", timeoutMs, this.clock);
+    return new WebhookCaller(transport.url, this.config.secret ?? "", timeoutMs, this.clock, reach);
   }
 
   #setting(key: Exclude<keyof typeof HOOK_DEFAULTS, "timeoutSeconds">): number {
@@ -113,6 +121,9 @@ export class HookDriver implements ClusterDriver {
       outcome: outcome.kind,
     };
     if (outcome.kind === "done" || outcome.kind === "in-progress") this.log.info(fields, "hook call");
-    else this.log.warn({ ...fields, code: outcome.failure.code, reason: outcome.failure.message }, "hook call failed");
+    else {
+      const { failure, detail } = outcome;
+      this.log.warn({ ...fields, code: failure.code, reason: failure.message, ...detail }, "hook call failed");
+    }
   }
 }

@@ -17,12 +17,39 @@ export interface HookStepRequest {
   readonly attempt: number;
 }
 
-/** What one call came to; `transient` outcomes (timeouts, 5xx, lost connections) are worth calling again. */
+/** What a failed call logs beside its failure: the hook's raw answer, the network's error. Never shown to a tenant. */
+export type CallDetail = Readonly<Record<string, unknown>>;
+
+/**
+ * What one call came to; `transient` outcomes (timeouts, 5xx, lost connections) are worth calling again. A failure
+ * holds only what a tenant may see; the rest is in `detail`.
+ */
 export type CallOutcome =
   | { readonly kind: "done" }
   | { readonly kind: "in-progress"; readonly retryAfterMs?: number }
-  | { readonly kind: "failed"; readonly failure: StepFailure }
-  | { readonly kind: "transient"; readonly failure: StepFailure };
+  | { readonly kind: "failed"; readonly failure: StepFailure; readonly detail?: CallDetail }
+  | { readonly kind: "transient"; readonly failure: StepFailure; readonly detail?: CallDetail };
+
+/** The longest reason a hook can put in front of a tenant. */
+const REASON_MAX_CHARS = 512;
+
+/** Control and format characters (escape sequences, bidi overrides) a hook could use to disguise its reason. */
+const CONTROL_CHARACTERS = /[\p{Cc}\p{Cf}]+/gu;
+
+/**
+ * A hook's own text as a tenant may see it: control characters stripped (line breaks become spaces), at most
+ * REASON_MAX_CHARS, keeping the start or, for the end of a log, the end.
+ */
+export function tenantReason(text: string, keep: "start" | "end"): string {
+  const clean = text
+    .replace(/[\r\n\t]+/g, " ")
+    .replace(CONTROL_CHARACTERS, "")
+    .replace(/ {2,}/g, " ")
+    .trim();
+  const chars = Array.from(clean);
+  if (chars.length <= REASON_MAX_CHARS) return clean;
+  return (keep === "start" ? chars.slice(0, REASON_MAX_CHARS) : chars.slice(-REASON_MAX_CHARS)).join("");
+}
 
 /** One way of calling a hook: a webhook or a command. */
 export interface HookCaller {

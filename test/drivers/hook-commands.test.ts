@@ -125,7 +125,7 @@ describe.each(DIALECTS)("command hooks on %s", (dialect) => {
   it("fails on exit 1 with the end of stderr as the reason; retry succeeds under a new key", async () => {
     const hooks = hookDirectory();
     hooks.script("node", "fail");
-    await start(hooks);
+    await start(hooks, 5, { exposeStderr: 2 });
     const taskId = await system.startUpgrade(CLUSTER, "v1.29", { nodePoolOrder: { "pool-b": 5 } });
     const failed = await system.waitForTask(CLUSTER, taskId, (t) => t.status.phase === "Failed");
     expect(failed.spec.items?.failureReason).toBe(

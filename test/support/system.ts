@@ -5,6 +5,7 @@ import { systemClock } from "../../src/domain/clock.js";
 import { UTC } from "../../src/domain/go-time.js";
 import { ClusterDriverRouter } from "../../src/drivers/cluster-driver-router.js";
 import { SimulatorDriver } from "../../src/drivers/simulator.js";
+import type { HookNetwork } from "../../src/drivers/webhook-network.js";
 import { type EngineOptions, UpgradeEngine } from "../../src/engine/upgrade-engine.js";
 import type { DialectName } from "../../src/store/database.js";
 import { engineStore } from "../../src/store/engine-store.js";
@@ -18,7 +19,14 @@ const silent = { info() {}, warn() {}, error() {} };
 /** API, engine and simulator on one fresh database, with steps `speed` times faster than real. */
 export async function testSystem(
   dialect: DialectName,
-  options: { speed?: number; seed?: SeedFile; engine?: Partial<EngineOptions>; startEngine?: boolean } = {},
+  options: {
+    speed?: number;
+    seed?: SeedFile;
+    engine?: Partial<EngineOptions>;
+    startEngine?: boolean;
+    /** The operator's network settings for hooks; by default, as in production, no private networks. */
+    hookNetwork?: HookNetwork;
+  } = {},
 ) {
   const store = await freshStore(dialect);
   const clock = systemClock();
@@ -38,6 +46,7 @@ export async function testSystem(
         }),
         clock,
         silent,
+        options.hookNetwork ?? { allowPrivateNetworks: false },
       ),
       clock,
       {
