@@ -124,8 +124,11 @@ function pathSegment(value: string): string {
   return encodeURIComponent(value);
 }
 
-/** API calls of one signed-in session; paths are those of the CCE documentation. */
-export function apiClient(session: Session) {
+/**
+ * API calls of one signed-in session; paths are those of the CCE documentation. `onRefused` hears of every 401: the
+ * token expired or was never valid, so the session should end rather than keep sending it.
+ */
+export function apiClient(session: Session, onRefused: () => void = () => {}) {
   const projectId = session.projectId;
   const cluster = (id: string) => apiPath`/api/v3/projects/${projectId}/clusters/${id}`;
   const extCluster = (id: string) => apiPath`/ext/v1/projects/${projectId}/clusters/${id}`;
@@ -142,6 +145,7 @@ export function apiClient(session: Session) {
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
     const body = await readBody(response);
+    if (response.status === 401) onRefused();
     if (!response.ok) throw failure(response.status, body);
     return body as T;
   }

@@ -260,6 +260,24 @@ describe.runIf(chromiumInstalled)("web console", () => {
     await page.getByRole("alert").waitFor();
   });
 
+  /** Replaces the tab's stored session, as a stale or tampered tab would have it, and reloads the console. */
+  async function reloadWithStoredSession(value: string) {
+    await page.evaluate(`sessionStorage.setItem("cce-upgrade-session", ${JSON.stringify(value)})`);
+    await page.reload();
+  }
+
+  it("signs out, saying why, when the API refuses the stored token", async () => {
+    await reloadWithStoredSession(JSON.stringify({ token: "revoked-token", projectId: PROJECT }));
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    await page.getByRole("status").waitFor();
+    await expect(page.evaluate('sessionStorage.getItem("cce-upgrade-session")')).resolves.toBeNull();
+  });
+
+  it("starts signed out when the stored session is not one", async () => {
+    await reloadWithStoredSession("{not json");
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+  });
+
   it("renders the API reference at /docs and calls the API from it", { timeout: 90_000 }, async () => {
     await page.goto(`${service.address}/docs/`);
     const operation = page.locator("#operations-default-ShowCluster");

@@ -96,3 +96,22 @@ describe("console API paths", () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe("console API refusals", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it.each([
+    [401, 1],
+    [403, 0],
+    [404, 0],
+  ])("an HTTP %i answer tells the session %i time(s) that its token was refused", async (status, times) => {
+    vi.stubGlobal("fetch", async () => new Response('{"errorCode":"X","errorMessage":"no"}', { status }));
+    const onRefused = vi.fn();
+    await expect(apiClient({ token: "t", projectId: PROJECT }, onRefused).listClusters()).rejects.toMatchObject({
+      status,
+    });
+    expect(onRefused).toHaveBeenCalledTimes(times);
+  });
+});
