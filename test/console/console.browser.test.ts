@@ -305,4 +305,15 @@ describe.runIf(chromiumInstalled)("web console", () => {
     expect(policyErrors).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
+
+  // Last: the refused write below is itself a violation.
+  it("refuses to write HTML from a string in the console (Trusted Types)", async () => {
+    await page.goto(`${service.address}/console/`);
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    const outcome = await page.evaluate<string>(`(() => {
+      try { document.body.insertAdjacentHTML("beforeend", "<img src=x>"); return "written"; }
+      catch (error) { return error.name; }
+    })()`);
+    expect(outcome).toBe("TypeError");
+  });
 });
