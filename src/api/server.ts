@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -30,6 +31,7 @@ import { upgradeInfoRoutes } from "./routes/upgrade-info.js";
 import { upgradeTaskRoutes } from "./routes/upgrade-tasks.js";
 import { upgradeWorkflowRoutes } from "./routes/upgrade-workflows.js";
 import { ErrorResponse } from "./schemas/common.js";
+import { API_POLICY, DOCS_POLICY, PRE_ROUTING_HEADERS, policyHeader, securityHeaders } from "./security-headers.js";
 import { describeValidationError, type ValidationIssue } from "./validation-message.js";
 
 export interface ServerOptions {
@@ -47,10 +49,12 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     // Types are never coerced and unknown keys are kept: a wrong type is the client's error, an extra key is harmless.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     frameworkErrors: (error, request, reply) => {
+      reply.headers(PRE_ROUTING_HEADERS);
       sendError(request, reply, ERROR_CATALOGUE.invalidRequest, `malformed request: ${error.message}`);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  await app.register(helmet, securityHeaders(API_POLICY));
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
@@ -79,7 +83,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: policyHeader(DOCS_POLICY) });
   if (context.metricsRegistry) installRequestMetrics(app, context.metricsRegistry);
   if (context.metricsRegistry) await app.register(metricsRoutes(context.store, context.metricsRegistry));
 

@@ -110,14 +110,33 @@ export async function signInWithPassword(userName: string, password: string, pro
   return { token, projectId: body.token.project.id, userName };
 }
 
-/** API calls of one signed-in session; paths are those of the CCE documentation. */
-export function apiClient(session: Session) {
-  const project = `/api/v3/projects/${session.projectId}`;
-  const ext = `/ext/v1/projects/${session.projectId}`;
-  const cluster = (id: string) => `${project}/clusters/${id}`;
+/**
+ * A path whose every interpolated value becomes exactly one path segment: ids from the URL or from answers are
+ * percent-encoded, so `/`, `?` or `#` in them cannot reach another route. `.` and `..` stay dot-segments even
+ * when encoded (a browser resolves `%2e%2e` too), so they are refused.
+ */
+export function apiPath(texts: TemplateStringsArray, ...segments: string[]): string {
+  return texts.reduce((path, text, i) => `${path}${pathSegment(segments[i - 1] ?? "")}${text}`);
+}
 
-  async function call<T>(method: "GET" | "POST", path: string, payload?: unknown): Promise<T> {
-    const response = await fetch(path, {
+function pathSegment(value: string): string {
+  if (value === "." || value === "..") throw new ApiFailure(0, `${JSON.stringify(value)} is not a valid ID`);
+  return encodeURIComponent(value);
+}
+
+/**
+ * API calls of one signed-in session; paths are those of the CCE documentation. `onRefused` hears of every 401: the
+ * token expired or was never valid, so the session should end rather than keep sending it.
+ */
+export function apiClient(session: Session, onRefused: () => void = () => {}) {
+  const projectId = session.projectId;
+  const cluster = (id: string) => apiPath`/api/v3/projects/${projectId}/clusters/${id}`;
+  const extCluster = (id: string) => apiPath`/ext/v1/projects/${projectId}/clusters/${id}`;
+  const backups = (id: string) => apiPath`/api/v3.1/projects/${projectId}/clusters/${id}/operation/snapshot`;
+
+  // The path is built inside: a refused ID rejects the call like any other failure, never throws synchronously.
+  async function call<T>(method: "GET" | "POST", path: () => string, payload?: unknown): Promise<T> {
+    const response = await fetch(path(), {
       method,
       headers: {
         "x-auth-token": session.token,
@@ -126,29 +145,31 @@ export function apiClient(session: Session) {
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
     const body = await readBody(response);
+    if (response.status === 401) onRefused();
     if (!response.ok) throw failure(response.status, body);
     return body as T;
   }
 
   return {
-    listClusters: () => call<{ items: Cluster[] }>("GET", `${project}/clusters`).then((list) => list.items),
-    showCluster: (id: string) => call<Cluster>("GET", cluster(id)),
-    listNodes: (id: string) => call<ClusterNodes>("GET", `${ext}/clusters/${id}/nodes`),
-    upgradeInfo: (id: string) => call<UpgradeInfo>("GET", `${cluster(id)}/upgradeinfo`),
+    listClusters: () =>
+      call<{ items: Cluster[] }>("GET", () => apiPath`/api/v3/projects/${projectId}/clusters`).then(
+        (list) => list.items,
+      ),
+    showCluster: (id: string) => call<Cluster>("GET", () => cluster(id)),
+    listNodes: (id: string) => call<ClusterNodes>("GET", () => `${extCluster(id)}/nodes`),
+    upgradeInfo: (id: string) => call<UpgradeInfo>("GET", () => `${cluster(id)}/upgradeinfo`),
     startPrecheck: (id: string, targetVersion: string) =>
-      call<PrecheckTask>("POST", `${cluster(id)}/operation/precheck`, {
+      call<PrecheckTask>("POST", () => `${cluster(id)}/operation/precheck`, {
         apiVersion: "v3",
         kind: "PreCheckTask",
         spec: { targetVersion },
       }),
     showPrecheck: (id: string, taskId: string) =>
-      call<PrecheckTask>("GET", `${cluster(id)}/operation/precheck/tasks/${taskId}`),
-    startBackup: (id: string) =>
-      call<{ uid: string }>("POST", `/api/v3.1/projects/${session.projectId}/clusters/${id}/operation/snapshot`),
-    listBackups: (id: string) =>
-      call<SnapshotTaskList>("GET", `/api/v3.1/projects/${session.projectId}/clusters/${id}/operation/snapshot/tasks`),
+      call<PrecheckTask>("GET", () => `${cluster(id)}${apiPath`/operation/precheck/tasks/${taskId}`}`),
+    startBackup: (id: string) => call<{ uid: string }>("POST", () => backups(id)),
+    listBackups: (id: string) => call<SnapshotTaskList>("GET", () => `${backups(id)}/tasks`),
     startUpgrade: (id: string, request: UpgradeRequest) =>
-      call<{ uid: string }>("POST", `${cluster(id)}/operation/upgrade`, {
+      call<{ uid: string }>("POST", () => `${cluster(id)}/operation/upgrade`, {
         metadata: { apiVersion: "v3", kind: "UpgradeTask" },
         spec: {
           clusterUpgradeAction: {
@@ -162,13 +183,13 @@ export function apiClient(session: Session) {
         },
       }),
     listUpgrades: (id: string) =>
-      call<{ items: UpgradeTask[] }>("GET", `${cluster(id)}/operation/upgrade/tasks`).then((list) => list.items),
+      call<{ items: UpgradeTask[] }>("GET", () => `${cluster(id)}/operation/upgrade/tasks`).then((list) => list.items),
     showUpgrade: (id: string, taskId: string) =>
-      call<UpgradeTask>("GET", `${cluster(id)}/operation/upgrade/tasks/${taskId}`),
+      call<UpgradeTask>("GET", () => `${cluster(id)}${apiPath`/operation/upgrade/tasks/${taskId}`}`),
     showPlan: (id: string, taskId: string) =>
-      call<UpgradePlan>("GET", `${ext}/clusters/${id}/upgrade/tasks/${taskId}/plan`),
+      call<UpgradePlan>("GET", () => `${extCluster(id)}${apiPath`/upgrade/tasks/${taskId}/plan`}`),
     controlUpgrade: (id: string, control: "pause" | "continue" | "retry") =>
-      call<unknown>("POST", `${cluster(id)}/operation/upgrade/${control}`),
+      call<unknown>("POST", () => `${cluster(id)}/operation/upgrade/${control}`),
   };
 }
 

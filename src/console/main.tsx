@@ -11,28 +11,39 @@ import "./styles.css";
 
 /** The session lives as long as the browser tab: a token must not outlive the tab it was typed into. */
 const SESSION_KEY = "cce-upgrade-session";
+const REFUSED_NOTICE = "The service no longer accepts this session's token (it expired or was revoked): sign in again.";
 
+/** The tab's session, or none when what is stored is not one (never a crash on a stale or edited value). */
 function storedSession(): Session | undefined {
-  const text = sessionStorage.getItem(SESSION_KEY);
-  return text ? (JSON.parse(text) as Session) : undefined;
+  try {
+    const value = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? "null") as Partial<Session> | null;
+    if (typeof value?.token !== "string" || typeof value.projectId !== "string") return undefined;
+    return value as Session;
+  } catch {
+    return undefined;
+  }
 }
 
 function App() {
   const [session, setSession] = useState(storedSession);
+  const [notice, setNotice] = useState<string>();
   const signIn = (next: Session) => {
     sessionStorage.setItem(SESSION_KEY, JSON.stringify(next));
+    setNotice(undefined);
     setSession(next);
   };
-  const signOut = () => {
+  const signOut = (reason?: string) => {
     sessionStorage.removeItem(SESSION_KEY);
+    setNotice(reason);
     setSession(undefined);
   };
-  if (!session) return <SignIn onSignedIn={signIn} />;
+  if (!session) return <SignIn onSignedIn={signIn} notice={notice} />;
   return <SignedIn session={session} onSignOut={signOut} />;
 }
 
-function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
-  const api = useMemo(() => apiClient(session), [session]);
+function SignedIn({ session, onSignOut }: { session: Session; onSignOut: (reason?: string) => void }) {
+  // biome-ignore lint/correctness/useExhaustiveDependencies: one client per session; onSignOut only ends it.
+  const api = useMemo(() => apiClient(session, () => onSignOut(REFUSED_NOTICE)), [session]);
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
   // Screen-reader and keyboard users land on the new page's heading, as after a full page load.
@@ -49,7 +60,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
         <span className="who">
           {session.userName ?? "token"} · project {session.projectId.slice(0, 8)}…
         </span>
-        <button type="button" onClick={onSignOut}>
+        <button type="button" onClick={() => onSignOut()}>
           Sign out
         </button>
       </header>

@@ -47,11 +47,31 @@ if (!chromiumInstalled) {
   console.warn(`${CHROMIUM} is not installed (apt-get install chromium): the browser test is skipped`);
 }
 
+/** What the page reports as a Content-Security-Policy violation (Trusted Types included). */
+interface Violation {
+  readonly page: string;
+  readonly directive: string;
+  readonly blocked: string;
+  readonly sample: string;
+}
+
+/** Runs in every document before its own scripts: reports each violation to the test. */
+const REPORT_VIOLATIONS = `document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportViolation({ page: document.location.pathname, directive: event.violatedDirective,
+    blocked: event.blockedURI, sample: event.sample });
+});`;
+
 describe.runIf(chromiumInstalled)("web console", () => {
   let directory: string;
   let service: ServiceProcess;
   let browser: BrowserContext;
   let page: Page;
+  const violations: Violation[] = [];
+  /** Chromium's own console lines about the policy, in case an event is missed. */
+  const policyErrors: string[] = [];
+  const pageErrors: string[] = [];
+  /** Paths (with query) of the API calls the page made, newest last. */
+  let apiRequests: string[] = [];
 
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), "console-test-"));
@@ -74,8 +94,22 @@ describe.runIf(chromiumInstalled)("web console", () => {
       ],
       viewport: { width: 1100, height: 900 },
     });
+    await browser.exposeBinding("reportViolation", (_source, violation: Violation) => {
+      violations.push(violation);
+    });
+    await browser.addInitScript(REPORT_VIOLATIONS);
     page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page.on("console", (message) => {
+      if (/Content Security Policy|Trusted ?Type/i.test(message.text())) policyErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => {
+      pageErrors.push(error.message);
+    });
+    page.on("request", (request) => {
+      const url = new URL(request.url());
+      if (/^\/(api|ext|v3)\//.test(url.pathname)) apiRequests.push(url.pathname + url.search);
+    });
   });
 
   afterAll(async () => {
@@ -178,5 +212,108 @@ describe.runIf(chromiumInstalled)("web console", () => {
     // Evaluated in the page (a string: the test itself is compiled without DOM types).
     const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  /** Opens a console route by its hash, as a link would, and forgets the calls made before. */
+  async function openRoute(hash: string) {
+    apiRequests = [];
+    await page.goto(`${service.address}/console/${hash}`);
+  }
+
+  /** Waits until the page has called `path` (polling pages call again every second). */
+  async function waitForRequest(path: string) {
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    while (!apiRequests.includes(path)) {
+      if (Date.now() > deadline) throw new Error(`the page never requested ${path}; it requested ${apiRequests}`);
+      await page.waitForTimeout(50);
+    }
+  }
+
+  it("puts a cluster ID from the URL into API paths as one encoded segment", async () => {
+    const encoded = "..%2F..%2Fv3%2Fauth%2Ftokens";
+    const cluster = `/api/v3/projects/${PROJECT}/clusters/${encoded}`;
+    await openRoute(`#/clusters/${encoded}`);
+    await page.getByRole("heading", { name: "Cluster ../../v3/auth/tokens" }).waitFor();
+    await waitForRequest(cluster);
+    await waitForRequest(`${cluster}/operation/upgrade/tasks`);
+    await page.getByRole("alert").waitFor();
+    expect(apiRequests.filter((path) => !path.startsWith(`${cluster}/`) && path !== cluster)).toEqual([]);
+
+    // Links built from that ID keep it whole: the wizard asks about the same cluster.
+    await page.getByRole("link", { name: "Upgrade this cluster" }).click();
+    await page.getByRole("heading", { name: /^Upgrade from/ }).waitFor();
+    await waitForRequest(`${cluster}/upgradeinfo`);
+    await waitForRequest(`/ext/v1/projects/${PROJECT}/clusters/${encoded}/nodes`);
+  });
+
+  it("keeps ? and # in a task ID inside its path segment", async () => {
+    await openRoute(`#/clusters/${CLUSTER}/tasks/a%3Fb%23c%2F..`);
+    await waitForRequest(`/api/v3/projects/${PROJECT}/clusters/${CLUSTER}/operation/upgrade/tasks/a%3Fb%23c%2F..`);
+    await waitForRequest(`/ext/v1/projects/${PROJECT}/clusters/${CLUSTER}/upgrade/tasks/a%3Fb%23c%2F../plan`);
+    await page.getByRole("alert").waitFor();
+  });
+
+  it("shows a route with a malformed escape as a cluster that is not there", async () => {
+    await openRoute("#/clusters/%zz");
+    await page.getByRole("heading", { name: "Cluster %zz" }).waitFor();
+    await waitForRequest(`/api/v3/projects/${PROJECT}/clusters/%25zz`);
+    await page.getByRole("alert").waitFor();
+  });
+
+  /** Replaces the tab's stored session, as a stale or tampered tab would have it, and reloads the console. */
+  async function reloadWithStoredSession(value: string) {
+    await page.evaluate(`sessionStorage.setItem("cce-upgrade-session", ${JSON.stringify(value)})`);
+    await page.reload();
+  }
+
+  it("signs out, saying why, when the API refuses the stored token", async () => {
+    await reloadWithStoredSession(JSON.stringify({ token: "revoked-token", projectId: PROJECT }));
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    await page.getByRole("status").waitFor();
+    await expect(page.evaluate('sessionStorage.getItem("cce-upgrade-session")')).resolves.toBeNull();
+  });
+
+  it("starts signed out when the stored session is not one", async () => {
+    await reloadWithStoredSession("{not json");
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+  });
+
+  it("renders the API reference at /docs and calls the API from it", { timeout: 90_000 }, async () => {
+    await page.goto(`${service.address}/docs/`);
+    const operation = page.locator("#operations-default-ShowCluster");
+    // Swagger UI renders the whole document before the first operation appears: slow on a busy machine.
+    await operation.waitFor({ timeout: 4 * STEP_TIMEOUT_MS });
+    await operation.locator(".opblock-summary-control").click();
+    await operation.getByRole("button", { name: "Try it out" }).click();
+    await operation.getByPlaceholder("project_id").fill(PROJECT);
+    await operation.getByPlaceholder("cluster_id").fill(CLUSTER);
+    await operation.getByRole("button", { name: "Execute" }).click();
+    await operation.locator(".live-responses-table .response-col_status", { hasText: "401" }).waitFor();
+
+    // The Authorize dialog's form, then the same call with the token.
+    await page.locator(".auth-wrapper .authorize").click();
+    const dialog = page.locator(".modal-ux");
+    await dialog.locator("input").first().fill(TOKEN);
+    await dialog.getByRole("button", { name: "Apply credentials" }).first().click();
+    await dialog.getByRole("button", { name: "Close" }).first().click();
+    await operation.getByRole("button", { name: "Execute" }).click();
+    await operation.locator(".live-responses-table .response-col_status", { hasText: "200" }).waitFor();
+  });
+
+  it("raised no Content-Security-Policy violation and no uncaught error in any of the above", () => {
+    expect(violations).toEqual([]);
+    expect(policyErrors).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  // Last: the refused write below is itself a violation.
+  it("refuses to write HTML from a string in the console (Trusted Types)", async () => {
+    await page.goto(`${service.address}/console/`);
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    const outcome = await page.evaluate<string>(`(() => {
+      try { document.body.insertAdjacentHTML("beforeend", "<img src=x>"); return "written"; }
+      catch (error) { return error.name; }
+    })()`);
+    expect(outcome).toBe("TypeError");
   });
 });

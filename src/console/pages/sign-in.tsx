@@ -3,11 +3,17 @@ import { apiClient, type Session, signInWithPassword } from "../api.js";
 import { ErrorNotice } from "../components/status.js";
 
 /** Sign in as a project user (IAM password method) or with a token pasted from elsewhere. */
-export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
+export function SignIn(props: { onSignedIn: (session: Session) => void; notice?: string | undefined }) {
+  const { onSignedIn, notice } = props;
   const [method, setMethod] = useState<"password" | "token">("password");
   return (
     <main className="sign-in">
       <h1>Sign in to cce-upgrade</h1>
+      {notice && (
+        <p className="notice notice-error" role="status">
+          {notice}
+        </p>
+      )}
       <fieldset className="method-switch">
         <legend>Sign in with</legend>
         <label>
