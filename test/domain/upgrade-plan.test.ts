@@ -332,7 +332,7 @@ describe("rampChunks", () => {
           expect(chunk.length).toBeLessThanOrEqual(full);
         });
       }),
-      { numRuns: 500 },
+      { numRuns: 200 },
     );
   });
 });
@@ -386,7 +386,7 @@ describe("planUpgrade on any cluster", () => {
         const ids = nodeSteps(planUpgrade(planning)).flatMap((s) => s.targets.map((t) => t.id));
         expect([...ids].sort()).toEqual(planning.nodes.map((n) => n.id).sort());
       }),
-      { numRuns: 300 },
+      { numRuns: 100 },
     );
   });
 
@@ -411,7 +411,7 @@ describe("planUpgrade on any cluster", () => {
           );
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 100 },
     );
   });
 
@@ -428,7 +428,7 @@ describe("planUpgrade on any cluster", () => {
           expect(order > 0 || (order === 0 && index(before) < index(after))).toBe(true);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 100 },
     );
   });
 
@@ -452,7 +452,7 @@ describe("planUpgrade on any cluster", () => {
         }
         expect(last).toBe(10_000);
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 });

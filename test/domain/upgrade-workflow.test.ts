@@ -89,12 +89,15 @@ describe("workflowPhase", () => {
 
   it("derives the phase of every combination of step states (with and without a backup)", () => {
     expect(all).toHaveLength(6 ** 3 + 5 * 6 ** 3);
-    for (const states of all) {
+    const wrong = all.filter((states) => {
       const stepPoints = points(states);
-      expect(stepPoints).toHaveLength(states.length);
-      expect([states, workflowPhase(false, stepPoints)]).toEqual([states, expectedPhase(false, states)]);
-      expect(workflowPhase(true, stepPoints)).toBe("Cancel");
-    }
+      return (
+        stepPoints.length !== states.length ||
+        workflowPhase(false, stepPoints) !== expectedPhase(false, states) ||
+        workflowPhase(true, stepPoints) !== "Cancel"
+      );
+    });
+    expect(wrong).toEqual([]);
   });
 
   it.each([

@@ -92,37 +92,28 @@ describe("resolveVersion", () => {
 
 describe("the version catalogue", () => {
   it("allows a patch upgrade inside every release, to any newer patch, and no downgrade", () => {
-    for (const release of VERSION_CATALOGUE) {
-      release.patches.forEach((from, i) => {
-        release.patches.forEach((to, j) => {
-          expect([from.version, to.version, checkUpgradePath(from.version, to.version).ok]).toEqual([
-            from.version,
-            to.version,
-            j > i,
-          ]);
-        });
-      });
-    }
+    const wrong = VERSION_CATALOGUE.flatMap((release) =>
+      release.patches.flatMap((from, i) =>
+        release.patches
+          .filter((to, j) => checkUpgradePath(from.version, to.version).ok !== j > i)
+          .map((to) => `${from.version} → ${to.version}`),
+      ),
+    );
+    expect(wrong).toEqual([]);
   });
 
   it("allows every patch of a release to every patch of the releases it names, and to no other release", () => {
-    for (const from of ALL_PATCHES) {
-      for (const to of ALL_PATCHES) {
-        if (to.release === from.release) continue;
-        const allowed = from.release.upgradeTo.includes(to.release.release);
+    const wrong = ALL_PATCHES.flatMap((from) =>
+      ALL_PATCHES.filter((to) => to.release !== from.release).flatMap((to) => {
         const result = checkUpgradePath(from.version, to.version);
-        expect([from.version, to.version, result]).toEqual([
-          from.version,
-          to.version,
-          allowed
-            ? { ok: true, target: { ...to, release: to.release } }
-            : {
-                ok: false,
-                reason: compareVersions(parsed(to.version), parsed(from.version)) < 0 ? "not_higher" : "no_path",
-              },
-        ]);
-      }
-    }
+        const lower = compareVersions(parsed(to.version), parsed(from.version)) < 0;
+        const expected = from.release.upgradeTo.includes(to.release.release)
+          ? result.ok && result.target.version === to.version && result.target.platformVersion === to.platformVersion
+          : !result.ok && result.reason === (lower ? "not_higher" : "no_path");
+        return expected ? [] : [`${from.version} → ${to.version}: ${JSON.stringify(result)}`];
+      }),
+    );
+    expect(wrong).toEqual([]);
   });
 
   it("names platform versions cce.N.M", () => {
