@@ -141,11 +141,16 @@ describe("pre-check, post-check, backup and upgrade information", () => {
       expect(list.items.map((i: { metadata: { uid: string } }) => i.metadata.uid)).toEqual([done.metadata.uid]);
     });
 
-    it("fails on deprecated APIs removed in the target and abnormal nodes, naming them; skips honour node.uid", async () => {
-      await start({ seed: troubledSeed() });
+    it("fails on deprecated APIs removed in the target and abnormal nodes, naming them; a node.uid skip skips only those nodes' items", async () => {
+      const seed = troubledSeed();
+      const cluster = seed.projects[0]?.clusters?.[0] as NonNullable<SeedFile["projects"][0]["clusters"]>[0];
+      cluster.abnormalNodes = ["prod-a-defaultpool-2", "prod-a-b-1"];
+      await start({ seed });
       const failed = await finishedPrecheck((await createPrecheck()).body.metadata.uid);
       expect(failed.status.phase).toBe("Failed");
-      expect(failed.status.message).toMatch(/DeprecatedAPIs.*NodeStatus on prod-a-defaultpool-2/);
+      expect(failed.status.message).toMatch(
+        /DeprecatedAPIs.*NodeStatus on prod-a-defaultpool-2.*NodeStatus on prod-a-b-1/,
+      );
       const deprecated = failed.status.clusterCheckStatus.itemsStatus.find(
         (i: { name: string }) => i.name === "DeprecatedAPIs",
       );
@@ -153,9 +158,10 @@ describe("pre-check, post-check, backup and upgrade information", () => {
       expect(deprecated.riskSource.deprecatedAPIRisks).toEqual([
         { url: "/apis/flowcontrol.apiserver.k8s.io/v1beta2/flowschemas", userAgent: "kube-manager/1.0" },
       ]);
-      const sick = failed.status.nodeCheckStatus.nodeStageStatus.find(
-        (s: { nodeInfo: { name: string } }) => s.nodeInfo.name === "prod-a-defaultpool-2",
-      );
+      type Stage = { nodeInfo: { uid: string; name: string; status: string }; itemsStatus: Record<string, unknown>[] };
+      const stageOf = (task: typeof failed, name: string) =>
+        task.status.nodeCheckStatus.nodeStageStatus.find((s: Stage) => s.nodeInfo.name === name) as Stage;
+      const sick = stageOf(failed, "prod-a-defaultpool-2");
       expect(sick.nodeInfo.status).toBe("Abnormal");
       expect(sick.itemsStatus[0]).toMatchObject({
         name: "NodeStatus",
@@ -176,8 +182,22 @@ describe("pre-check, post-check, backup and upgrade information", () => {
           })
         ).body.metadata.uid,
       );
-      expect(skipped.status.phase).toBe("Success");
       expect(skipped.spec.skippedCheckItemList).toHaveLength(2);
+      // Only the selected node's item is skipped: the other abnormal node is still evaluated and fails the check.
+      expect(skipped.status.phase).toBe("Failed");
+      expect(skipped.status.message).toMatch(/NodeStatus on prod-a-b-1/);
+      expect(skipped.status.message).not.toMatch(/DeprecatedAPIs|prod-a-defaultpool-2/);
+      expect(stageOf(skipped, "prod-a-defaultpool-2").itemsStatus[0]).toMatchObject({
+        phase: "Success",
+        level: "Info",
+      });
+      expect(stageOf(skipped, "prod-a-b-1").itemsStatus[0]).toMatchObject({ phase: "Failed", level: "Fatal" });
+      for (const healthy of ["prod-a-defaultpool-1", "prod-a-defaultpool-3", "prod-a-b-2"]) {
+        expect(stageOf(skipped, healthy).itemsStatus[0]).toMatchObject({ phase: "Success", level: "Fatal" });
+      }
+      expect(
+        skipped.status.clusterCheckStatus.itemsStatus.find((i: { name: string }) => i.name === "DeprecatedAPIs"),
+      ).toMatchObject({ phase: "Success", level: "Info" });
     });
 
     it("fails the item a precheck fault names (DeprecatedAPIs) once, and an unnamed fault ends the check in Error", async () => {

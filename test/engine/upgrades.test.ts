@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { SeedFile } from "../../src/store/seed-file.js";
 import { appliesPerTarget } from "../support/apply-log.js";
 import { DIALECTS } from "../support/databases.js";
-import { CLUSTER, OLD_CLUSTER, PROJECT } from "../support/fixtures.js";
+import { CLUSTER, PROJECT, testSeed } from "../support/fixtures.js";
 import { manyClustersSeed, testSystem } from "../support/system.js";
 import { expectCceError, GO_TIME } from "../support/wire.js";
 
@@ -186,24 +187,67 @@ describe.each(DIALECTS)("upgrades on %s", (dialect) => {
     }
   });
 
-  it("batches nodes 1, 2, 4 … up to userDefinedStep, per pool with scope NodePool", async () => {
-    system = await testSystem(dialect, { startEngine: false });
-    const taskId = await system.startUpgrade(OLD_CLUSTER, "v1.21");
-    void taskId;
-    const other = await system.startUpgrade(CLUSTER, "v1.29", {
-      strategy: { type: "inPlaceRollingUpdate", inPlaceRollingUpdate: { userDefinedStep: 1, scope: "NodePool" } },
-      nodePoolOrder: { "pool-b": 1 },
+  it("batches nodes 1, 2, 4 … up to userDefinedStep: one ramp across pools with scope Cluster, one per pool with NodePool", async () => {
+    system = await testSystem(dialect, { speed: 2000, seed: rampSeed() });
+    const strategy = (scope: string) => ({
+      type: "inPlaceRollingUpdate",
+      inPlaceRollingUpdate: { userDefinedStep: 4, scope },
     });
-    system.engine.start();
-    await system.waitForTask(CLUSTER, other, (t) => t.status.phase === "Success");
-    const plan = await system.plan(CLUSTER, other);
-    const batches = plan.steps.filter((s: { kind: string }) => s.kind === "node");
-    expect(batches.map((s: { targets: { name: string }[] }) => s.targets.map((t) => t.name))).toEqual([
-      ["prod-a-b-1"],
-      ["prod-a-b-2"],
-      ["prod-a-defaultpool-1"],
-      ["prod-a-defaultpool-2"],
-      ["prod-a-defaultpool-3"],
+    const tasks = await Promise.all(
+      [RAMP_CLUSTER, RAMP_POOLS].map((cluster, i) =>
+        system.startUpgrade(cluster, "v1.29", {
+          strategy: strategy(i === 0 ? "Cluster" : "NodePool"),
+          nodePoolOrder: { b: 1 },
+        }),
+      ),
+    );
+    const batches = async (cluster: string, taskId: string) => {
+      await system.waitForTask(cluster, taskId, (t) => t.status.phase === "Success");
+      expect(Object.values(await nodeUpgrades(system, taskId))).toEqual(Array(14).fill(1));
+      const plan = await system.plan(cluster, taskId);
+      return plan.steps
+        .filter((s: { kind: string }) => s.kind === "node")
+        .map((s: { targets: { name: string }[] }) => s.targets.map((t) => t.name.replace(/^ramp-\w+-/, "")));
+    };
+    // Pool b (9 nodes) goes first by nodePoolOrder, then pool a (5 nodes); nodes by name within a pool.
+    expect(await batches(RAMP_CLUSTER, tasks[0] as string)).toEqual([
+      ["b-1"],
+      ["b-2", "b-3"],
+      ["b-4", "b-5", "b-6", "b-7"],
+      ["b-8", "b-9", "a-1", "a-2"],
+      ["a-3", "a-4", "a-5"],
+    ]);
+    expect(await batches(RAMP_POOLS, tasks[1] as string)).toEqual([
+      ["b-1"],
+      ["b-2", "b-3"],
+      ["b-4", "b-5", "b-6", "b-7"],
+      ["b-8", "b-9"],
+      ["a-1"],
+      ["a-2", "a-3"],
+      ["a-4", "a-5"],
     ]);
   });
 });
+
+const RAMP_CLUSTER = "44444444-5555-4666-8777-888888888888";
+const RAMP_POOLS = "55555555-6666-4777-8888-999999999999";
+
+/** Two clusters with pools a (5 nodes) and b (9 nodes): enough nodes for batches of 1, 2, 4 and the cap 4. */
+function rampSeed(): SeedFile {
+  const seed = testSeed();
+  const project = seed.projects[0] as SeedFile["projects"][number];
+  const rampCluster = (id: string, name: string) => ({
+    id,
+    name,
+    version: "v1.28.15-r30",
+    nodePools: [
+      { id: "a", name: "a", nodeCount: 5 },
+      { id: "b", name: "b", nodeCount: 9 },
+    ],
+  });
+  return {
+    projects: [
+      { ...project, clusters: [rampCluster(RAMP_CLUSTER, "ramp-cluster"), rampCluster(RAMP_POOLS, "ramp-pools")] },
+    ],
+  };
+}
