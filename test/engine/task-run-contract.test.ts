@@ -302,6 +302,11 @@ describe("a task run from start to Success", () => {
       failureReason: null,
       honourPause: false,
       cluster: { phase: "Available", version: TO, platformVersion: "cce.12.0", statusReason: null },
+      // What the last batch reached rides on the commit that ends the task.
+      reached: [
+        { kind: "node", key: "id-n2", version: TO },
+        { kind: "node", key: "id-n3", version: TO },
+      ],
     });
     for (const step of success.plan.steps) {
       expect(step).toMatchObject({ phase: "Success", attempts: 1, error: null, finishedAt: clock.nowMicros() });
@@ -473,12 +478,20 @@ describe("a failing step", () => {
     expect(random).toHaveBeenCalled();
   });
 
-  it("crashes the run when the driver throws, so the task resumes once its lease expires", async () => {
-    const { store, driver, run } = setup();
-    driver.outcomes.set("etcd-backup", [new Error("database is locked")]);
-    await expect(run(claimed())).rejects.toThrow("database is locked");
+  it("takes a driver that throws for a retryable DriverError, whose message stays out of the task", async () => {
+    vi.spyOn(Math, "random").mockReturnValue(0.5);
+    const { store, driver, clock, run } = setup();
+    driver.outcomes.set("etcd-backup", [new Error("database is locked: secret-host")]);
+    const result = run(claimed());
+    const backoff = 0.5 * BACKOFF_MS * 2;
+    await until(() => clock.sleeps.includes(backoff), "backoff after the throw");
+    const retrying = store.commits.at(-1)?.plan.steps[1];
+    expect(retrying).toMatchObject({ phase: "Running", attempts: 1, error: { code: "DriverError", retryable: true } });
+    expect(JSON.stringify(retrying)).not.toContain("secret-host");
+    clock.advance(backoff);
+    expect(await result).toBe("finished");
     expect(store.released).toEqual([]);
-    expect(store.commits.at(-1)?.phase).toBe("Running");
+    expect(store.commits.at(-1)?.plan.steps[1]).toMatchObject({ phase: "Success", attempts: 2, error: null });
   });
 });
 
