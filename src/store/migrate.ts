@@ -1,4 +1,4 @@
-import { Migrator, sql } from "kysely";
+import { type Migration, Migrator, sql } from "kysely";
 import type { Store } from "./database.js";
 import { MIGRATIONS } from "./migrations/index.js";
 
@@ -7,10 +7,10 @@ export class MigrationFailedError extends Error {}
 
 const MIGRATION_TABLE = "schema_migrations";
 
-function migrator(store: Store): Migrator {
+function migrator(store: Store, migrations: Record<string, Migration>): Migrator {
   return new Migrator({
     db: store.db,
-    provider: { getMigrations: async () => MIGRATIONS },
+    provider: { getMigrations: async () => migrations },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: `${MIGRATION_TABLE}_lock`,
     // Kysely looks the tables up by introspection, which sees every PostgreSQL schema: name ours.
@@ -40,17 +40,17 @@ function isMissingTable(error: unknown): boolean {
  * Brings the schema up to date, each migration in its own transaction under the migrator's lock. Refuses a
  * database that has migrations this code does not know: it was written by a newer version.
  */
-export async function migrateToLatest(store: Store): Promise<void> {
-  await refuseNewerSchema(store);
-  const { error, results } = await migrator(store).migrateToLatest();
+export async function migrateToLatest(store: Store, migrations = MIGRATIONS): Promise<void> {
+  await refuseNewerSchema(store, migrations);
+  const { error, results } = await migrator(store, migrations).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new MigrationFailedError(`migration ${failed} failed: ${String(error)}`, { cause: error });
   }
 }
 
-async function refuseNewerSchema(store: Store): Promise<void> {
-  const known = Object.keys(MIGRATIONS);
+async function refuseNewerSchema(store: Store, migrations: Record<string, Migration>): Promise<void> {
+  const known = Object.keys(migrations);
   const unknown = (await appliedMigrations(store)).filter((name) => !known.includes(name));
   if (unknown.length > 0) {
     throw new SchemaTooNewError(
@@ -61,7 +61,7 @@ async function refuseNewerSchema(store: Store): Promise<void> {
 }
 
 /** True when every migration this code knows has been applied. */
-export async function isSchemaCurrent(store: Store): Promise<boolean> {
+export async function isSchemaCurrent(store: Store, migrations = MIGRATIONS): Promise<boolean> {
   const applied = await appliedMigrations(store);
-  return Object.keys(MIGRATIONS).every((name) => applied.includes(name));
+  return Object.keys(migrations).every((name) => applied.includes(name));
 }
