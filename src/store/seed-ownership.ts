@@ -64,11 +64,12 @@ async function firstTakenClusterName(db: Kysely<Database>, seed: SeedFile): Prom
     seed.projects.map((project) => project.id),
     (ids) => db.selectFrom("clusters").select(["id", "project_id", "name"]).where("project_id", "in", ids).execute(),
   );
+  const named = new Map(rows.map((row) => [JSON.stringify([row.project_id, row.name]), row.id]));
   for (const [p, project] of seed.projects.entries()) {
     for (const [c, cluster] of (project.clusters ?? []).entries()) {
-      const other = rows.find((row) => row.project_id === project.id && row.name === cluster.name);
-      if (other && other.id !== cluster.id) {
-        return `/projects/${p}/clusters/${c}/name ${JSON.stringify(cluster.name)} is the name of cluster ${other.id} in the database`;
+      const other = named.get(JSON.stringify([project.id, cluster.name]));
+      if (other !== undefined && other !== cluster.id) {
+        return `/projects/${p}/clusters/${c}/name ${JSON.stringify(cluster.name)} is the name of cluster ${other} in the database`;
       }
     }
   }
@@ -101,7 +102,8 @@ function firstTaken(
 
 async function inSlices<T>(values: string[], load: (slice: string[]) => Promise<T[]>): Promise<T[]> {
   const rows: T[] = [];
-  for (let start = 0; start < values.length; start += SLICE)
+  for (let start = 0; start < values.length; start += SLICE) {
     rows.push(...(await load(values.slice(start, start + SLICE))));
+  }
   return rows;
 }

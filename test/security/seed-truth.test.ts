@@ -236,6 +236,22 @@ describe.each(DIALECTS)("the seed on %s is the truth for its projects", (dialect
       expect(pools.map((p) => p.id).sort()).toEqual(["DefaultPool", "pool-b"]);
     });
 
+    it("refuses a cluster name that another cluster of the project has", async () => {
+      await applySeed(store, testSeed(), clock);
+      const renamed = edited((seed) => {
+        seed.projects = [
+          {
+            ...project(seed, 0),
+            clusters: [{ id: "44444444-5555-4666-8777-888888888888", name: "prod-a", version: "v1.28" }],
+          },
+        ];
+      });
+      await expect(applySeed(store, renamed, clock)).rejects.toThrow(SeedFileError);
+      await expect(applySeed(store, renamed, clock)).rejects.toThrow(
+        new RegExp(`/projects/0/clusters/0/name.*${CLUSTER}`),
+      );
+    });
+
     it("refuses an access key or a token of another project", async () => {
       await applySeed(store, testSeed(), clock);
       const keySeed = edited((seed) => {
