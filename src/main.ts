@@ -8,16 +8,17 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { buildServer } from "./api/server.js";
 import { ConfigError, loadConfig, type ServiceConfig } from "./config.js";
 import { systemClock } from "./domain/clock.js";
+import { redactUrlPasswords } from "./domain/url-passwords.js";
 import { ClusterDriverRouter } from "./drivers/cluster-driver-router.js";
 import { SIMULATED_STEP_MS, SimulatorDriver } from "./drivers/simulator.js";
 import { CheckTaskRunner } from "./engine/check-runner.js";
 import { prometheusEngineMetrics } from "./engine/engine-metrics.js";
 import { UpgradeEngine } from "./engine/upgrade-engine.js";
 import { checkTaskStore } from "./store/check-task-store.js";
-import { DatabaseUrlError, openStore, type Store } from "./store/database.js";
+import { DatabaseUrlError, displayDatabaseUrl, openStore, type Store } from "./store/database.js";
 import { hasProject, isEmpty, readDemoSeed } from "./store/demo-seed.js";
 import { engineStore } from "./store/engine-store.js";
-import { MigrationFailedError, migrateToLatest, SchemaTooNewError } from "./store/migrate.js";
+import { migrateToLatest } from "./store/migrate.js";
 import { applyDriverProfiles, applySeed, readSeedFile, type SeedFile, SeedFileError } from "./store/seed-file.js";
 import { simulatedClusterStore } from "./store/simulated-cluster-store.js";
 
@@ -29,9 +30,12 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel });
   const clock = systemClock();
-  const store = await openConfiguredStore(config);
-  await migrateToLatest(store);
-  const demo = await applyStartupSeed(store, config, clock);
+  const database = displayDatabaseUrl(config.databaseUrl);
+  const store = await startupStep(`cannot open the database ${database}`, () => openConfiguredStore(config));
+  await startupStep(`cannot migrate the database ${database}`, () => migrateToLatest(store));
+  const demo = await startupStep(`cannot apply the seed ${config.seedFile ?? "(demo)"}`, () =>
+    applyStartupSeed(store, config, clock),
+  );
   const metricsRegistry = new Registry();
   collectDefaultMetrics({ register: metricsRegistry });
 
@@ -119,11 +123,11 @@ async function applyStartupSeed(
   clock: ReturnType<typeof systemClock>,
 ): Promise<DemoCredentials | undefined> {
   if (config.seedFile) {
-    await applySeed(store, await readSeedFile(config.seedFile), clock);
+    await applySeed(store, await readSeedFile(config.seedFile), clock, config.seedFile);
     return undefined;
   }
   const seed = await readDemoSeed();
-  if (await isEmpty(store.db)) await applySeed(store, seed, clock);
+  if (await isEmpty(store.db)) await applySeed(store, seed, clock, "demo seed");
   // Profiles follow the seed in force, even on a database an earlier SEED_FILE filled: the demo's has none.
   else await applyDriverProfiles(store, seed);
   return demoCredentials(seed);
@@ -157,18 +161,36 @@ function demoBanner(address: string, demo: DemoCredentials): string {
   ].join("\n");
 }
 
-const EXPECTED_ERRORS = [ConfigError, DatabaseUrlError, SeedFileError, SchemaTooNewError, MigrationFailedError];
+/** Errors whose message already says what is wrong and where. */
+const SELF_EXPLAINED = [ConfigError, DatabaseUrlError, SeedFileError];
 
-/** Configuration mistakes and system errors (a port in use, a missing file) are reported without a stack trace. */
-function isExpected(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return EXPECTED_ERRORS.some((type) => error instanceof type) || (typeof code === "string" && /^E[A-Z]+$/.test(code));
+class StartupError extends Error {}
+
+/** Runs one step of the start; a failure is reported as `<problem>: <what went wrong>`. */
+async function startupStep<T>(problem: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (SELF_EXPLAINED.some((type) => error instanceof type)) throw error;
+    throw new StartupError(`${problem}: ${describeError(error)}`, { cause: error });
+  }
 }
 
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.message) return error.message;
+  // Node reports a refused connection to every address of a host as an AggregateError without a message.
+  if (error instanceof AggregateError) return error.errors.map(describeError).join("; ");
+  return (error as NodeJS.ErrnoException).code ?? error.name;
+}
+
+/** A start-up failure is one line with no stack trace and no URL password; LOG_LEVEL=debug or trace adds the stack. */
 main().catch((error: unknown) => {
-  const expected = isExpected(error);
-  process.stderr.write(
-    `cce-upgrade: ${expected ? (error as Error).message : String((error as Error).stack ?? error)}\n`,
-  );
+  process.stderr.write(`cce-upgrade: ${redactUrlPasswords(describeError(error)).replace(/\s*\n\s*/g, " ")}\n`);
+  const original = error instanceof StartupError ? error.cause : error;
+  const stack = original instanceof Error ? original.stack : undefined;
+  if (stack && ["debug", "trace"].includes(process.env.LOG_LEVEL ?? "")) {
+    process.stderr.write(`${redactUrlPasswords(stack)}\n`);
+  }
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import { BoundedMap } from "../domain/bounded-map.js";
+import { redactUrlPasswords } from "../domain/url-passwords.js";
 import { GroupCommitter } from "./group-commit.js";
 import type { Database } from "./schema.js";
 
@@ -27,7 +28,27 @@ export class DatabaseUrlError extends Error {}
 export async function openStore(url: string): Promise<Store> {
   if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length));
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url);
-  throw new DatabaseUrlError(`DATABASE_URL must start with sqlite: or postgres://, got ${JSON.stringify(url)}`);
+  throw new DatabaseUrlError(
+    `DATABASE_URL must start with sqlite: or postgres://, got ${JSON.stringify(redactUrlPasswords(url))}`,
+  );
+}
+
+/** The database URL as it may be shown: its password replaced by `***`; only its scheme when it does not parse. */
+export function displayDatabaseUrl(url: string): string {
+  if (url.startsWith("sqlite:")) return url;
+  const parsed = parseUrl(url);
+  if (!parsed) return `${url.split(":")[0]}:<not a valid URL>`;
+  if (parsed.password) parsed.password = "***";
+  if (parsed.searchParams.has("password")) parsed.searchParams.set("password", "***");
+  return parsed.toString();
+}
+
+function parseUrl(url: string): URL | undefined {
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
 }
 
 function openSqlite(path: string): Store {
@@ -61,7 +82,12 @@ function withStatementCache(sqlite: SqliteDatabase.Database, limit = 512) {
 const INT8_OID = 20;
 
 async function openPostgres(url: string): Promise<Store> {
-  const parsed = new URL(url);
+  const parsed = parseUrl(url);
+  // Not shown: the text may hold a password that did not parse as one.
+  if (!parsed)
+    throw new DatabaseUrlError(
+      "DATABASE_URL is not a valid URL (percent-encode special characters in the user name and password)",
+    );
   const schema = parsed.searchParams.get("schema");
   parsed.searchParams.delete("schema");
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {

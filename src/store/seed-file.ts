@@ -11,8 +11,11 @@ import { insertSeedDriver } from "./cluster-driver-queries.js";
 import type { Store } from "./database.js";
 import { replaceDriverProfiles } from "./driver-profile-queries.js";
 import { insertFault } from "./fault-queries.js";
-import { hashPassword, sha256Hex } from "./passwords.js";
 import type { Database } from "./schema.js";
+import { passwordChanges, syncCredentials } from "./seed-credentials.js";
+import { firstDuplicate } from "./seed-duplicates.js";
+import { foreignClaim } from "./seed-ownership.js";
+import { inWriteTransaction } from "./write-transaction.js";
 
 const NodePoolSeed = Type.Object(
   {
@@ -187,6 +190,7 @@ export function parseSeed(document: unknown, origin: string): SeedFile {
   }
   const seed = document as SeedFile;
   checkDriverProfiles(seed, origin);
+  refuseDuplicates(seed, origin);
   for (const [p, project] of seed.projects.entries()) {
     for (const [c, cluster] of (project.clusters ?? []).entries()) {
       if (!resolveVersion(cluster.version)) {
@@ -242,6 +246,14 @@ export async function applyDriverProfiles(store: Store, seed: SeedFile): Promise
   await store.db.transaction().execute((trx) => replaceDriverProfiles(trx, seedDriverProfiles(seed)));
 }
 
+function refuseDuplicates(seed: SeedFile, origin: string): void {
+  const duplicate = firstDuplicate(seed);
+  if (duplicate) {
+    const { first, second, what, because } = duplicate;
+    throw new SeedFileError(`${origin}: ${second} is the same ${what} as ${first}${because ? `: ${because}` : ""}`);
+  }
+}
+
 /** Reads and validates a seed file from disk. */
 export async function readSeedFile(path: string): Promise<SeedFile> {
   let document: unknown;
@@ -271,51 +283,26 @@ function seededNodeId(clusterId: string, poolId: string, index: number): string 
 }
 
 /**
- * Applies a seed in one transaction. Idempotent: rows that exist are left as they are (a cluster's version is never
- * reset by a restart), so applying the same seed again changes nothing. Driver profiles and the projects' grants are
- * the exception: they are replaced by the seed's.
+ * Applies a seed in one transaction. The seed is the truth for the credentials of its projects (see syncCredentials);
+ * other rows that exist are left as they are (a cluster's version is never reset by a restart), so applying the same
+ * seed again changes nothing. Refused, with nothing written, when the seed repeats an id or claims one that the
+ * database gives to another project. Projects not in the seed are left alone. Driver profiles and the projects'
+ * grants are replaced by the seed's.
  */
-export async function applySeed(store: Store, seed: SeedFile, clock: Clock): Promise<void> {
+export async function applySeed(store: Store, seed: SeedFile, clock: Clock, origin = "seed"): Promise<void> {
+  refuseDuplicates(seed, origin);
+  const passwords = await passwordChanges(store.db, seed);
   const now = clock.nowMicros();
-  await store.db.transaction().execute(async (trx) => {
+  await inWriteTransaction(store, async (trx) => {
+    const claimed = await foreignClaim(trx, seed);
+    if (claimed) throw new SeedFileError(`${origin}: ${claimed}`);
     for (const project of seed.projects) {
       await trx
         .insertInto("projects")
         .values({ id: project.id, name: project.name, created_at: now })
         .onConflict((oc) => oc.doNothing())
         .execute();
-      for (const token of project.tokens ?? []) {
-        await trx
-          .insertInto("api_tokens")
-          .values({ token_sha256: sha256Hex(token), project_id: project.id, expires_at: null, created_at: now })
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-      }
-      for (const key of project.accessKeys ?? []) {
-        await trx
-          .insertInto("access_keys")
-          .values({
-            access_key: key.ak,
-            project_id: project.id,
-            secret_key: key.sk,
-            security_token: key.securityToken ?? null,
-            created_at: now,
-          })
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-      }
-      for (const user of project.users ?? []) {
-        await trx
-          .insertInto("iam_users")
-          .values({
-            project_id: project.id,
-            name: user.name,
-            password_hash: await hashPassword(user.password),
-            created_at: now,
-          })
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-      }
+      await syncCredentials(trx, project, passwords, now);
       for (const cluster of project.clusters ?? []) {
         await insertCluster(trx, project.id, cluster, now);
       }

@@ -55,19 +55,24 @@ export async function startService(env: Record<string, string>): Promise<Service
   };
 }
 
-/** Runs the service expecting it to fail at start-up; resolves with its exit code and output. */
-export async function runFailingService(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+/** Runs the service expecting it to fail at start-up; resolves with its exit code, its output and its stderr alone. */
+export async function runFailingService(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string; stderr: string }> {
   const child = spawn(process.execPath, NODE_ARGS, {
     env: { ...process.env, PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  let stderr = "";
   child.stdout.on("data", (chunk) => {
     output += chunk;
   });
   child.stderr.on("data", (chunk) => {
     output += chunk;
+    stderr += chunk;
   });
-  const [code] = await once(child, "exit");
-  return { code: code as number | null, output };
+  // "close", not "exit": the last output may still be in the pipes when the process exits.
+  const [code] = await once(child, "close");
+  return { code: code as number | null, output, stderr };
 }
