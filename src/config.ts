@@ -14,6 +14,8 @@ export interface ServiceConfig {
   readonly engine: {
     readonly enabled: boolean;
     readonly concurrency: number;
+    /** The fraction of the slots one project may hold while another project has work waiting. */
+    readonly projectShare: number;
     readonly leaseTtlMs: number;
     readonly pollIntervalMs: number;
     readonly shutdownGraceMs: number;
@@ -45,6 +47,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     engine: {
       enabled: choice(env, "ENGINE", ["on", "off"], "on") === "on",
       concurrency: integer(env, "ENGINE_CONCURRENCY", 16, 1, 10_000),
+      projectShare: fraction(env, "ENGINE_PROJECT_SHARE", 0.5),
       leaseTtlMs: integer(env, "LEASE_TTL_MS", 15_000, 100, 3_600_000),
       pollIntervalMs: integer(env, "ENGINE_POLL_MS", 250, 1, 60_000),
       shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
@@ -78,6 +81,14 @@ function positiveNumber(env: Readonly<Record<string, string | undefined>>, key: 
   if (text === undefined || text === "") return fallback;
   const value = Number(text);
   if (!(value > 0)) fail(key, text, "a number above 0 (Infinity makes steps instant)");
+  return value;
+}
+
+function fraction(env: Readonly<Record<string, string | undefined>>, key: string, fallback: number) {
+  const text = env[key];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!(value > 0 && value <= 1)) fail(key, text, "a number above 0 and at most 1");
   return value;
 }
 

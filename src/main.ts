@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     {
       owner: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
       concurrency: config.engine.concurrency,
+      projectShare: config.engine.projectShare,
       leaseTtlMs: config.engine.leaseTtlMs,
       pollIntervalMs: config.engine.pollIntervalMs,
       maxStepAttempts: 3,

@@ -12,22 +12,14 @@ const HELD_PHASES = new Set(["Init", "Queuing", "Running"]);
 export function engineStore(store: Store): EngineStore {
   const { db } = store;
   return {
-    async claimRunnableTasks(owner, nowMicros, leaseTtlMicros, limit) {
-      let runnable = db
-        .selectFrom("upgrade_tasks")
-        .select("id")
-        .where("phase", "in", ["Init", "Queuing", "Running"])
-        .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", nowMicros)]))
-        .orderBy("created_at")
-        .limit(limit);
-      // PostgreSQL: replicas claiming at once skip each other's rows instead of waiting; SQLite has one writer.
-      if (store.dialect === "postgres") runnable = runnable.forUpdate().skipLocked();
-      const rows = await db
-        .updateTable("upgrade_tasks")
-        .set({ lease_owner: owner, lease_expires_at: nowMicros + leaseTtlMicros, fence: sql`fence + 1` })
-        .where("id", "in", runnable)
-        .returningAll()
-        .execute();
+    async claimRunnableTasks(owner, nowMicros, leaseTtlMicros, limit, projectSlots = Number.MAX_SAFE_INTEGER) {
+      const { rows } = await claimStatement(store.dialect, {
+        owner,
+        nowMicros,
+        leaseExpiresAt: nowMicros + leaseTtlMicros,
+        limit,
+        projectSlots,
+      }).execute(db);
       return rows.map((row) => toClaimedTask(row, owner));
     },
 
@@ -62,6 +54,57 @@ export function engineStore(store: Store): EngineStore {
       return readInventory(db, clusterId);
     },
   };
+}
+
+/** Phases a worker runs, as literals in the claim: only then can the partial index `upgrade_tasks_claim` serve it. */
+const RUNNABLE = sql.join(["Init", "Queuing", "Running"].map((phase) => sql.lit(phase)));
+
+interface ClaimParams {
+  readonly owner: string;
+  readonly nowMicros: number;
+  readonly leaseExpiresAt: number;
+  readonly limit: number;
+  readonly projectSlots: number;
+}
+
+/**
+ * The claim, one statement. `held` counts the runnable tasks this worker holds per project; a waiting task (lease free
+ * or expired) is `within_share` when its project's held tasks plus its rank in the project, oldest first, stay within
+ * `projectSlots`. A task beyond its project's share is taken only when no other project has a task within its share
+ * waiting, so a lone project may use every slot. Of what is eligible, the oldest `limit` are leased. PostgreSQL locks
+ * them with `SKIP LOCKED`, so replicas claiming at once skip each other's rows; SQLite has one writer.
+ */
+function claimStatement(dialect: Store["dialect"], p: ClaimParams) {
+  const lock = dialect === "postgres" ? sql`for update skip locked` : sql``;
+  return sql<Selectable<UpgradeTasksTable>>`
+    with held as (
+      select project_id, count(*) as tasks from upgrade_tasks
+      where phase in (${RUNNABLE}) and lease_owner = ${p.owner} and lease_expires_at > ${p.nowMicros}
+      group by project_id
+    ), waiting as (
+      select t.id, t.project_id,
+        case when coalesce(h.tasks, 0) + row_number() over (partition by t.project_id order by t.created_at, t.id)
+          <= ${p.projectSlots} then 1 else 0 end as within_share
+      from upgrade_tasks t left join held h on h.project_id = t.project_id
+      where t.phase in (${RUNNABLE}) and (t.lease_expires_at is null or t.lease_expires_at <= ${p.nowMicros})
+    ), eligible as (
+      select id from (
+        select id, within_share,
+          sum(within_share) over () - sum(within_share) over (partition by project_id) as others_within_share
+        from waiting
+      ) ranked
+      where within_share = 1 or others_within_share = 0
+    )
+    update upgrade_tasks set lease_owner = ${p.owner}, lease_expires_at = ${p.leaseExpiresAt}, fence = fence + 1
+    where id in (
+      select id from upgrade_tasks
+      where id in (select id from eligible)
+        and phase in (${RUNNABLE}) and (lease_expires_at is null or lease_expires_at <= ${p.nowMicros})
+      order by created_at, id
+      limit ${p.limit}
+      ${lock}
+    )
+    returning *`;
 }
 
 function toClaimedTask(row: Selectable<UpgradeTasksTable>, owner: string): ClaimedTask {
