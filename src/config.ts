@@ -1,4 +1,5 @@
 import { type DisplayZone, parseDisplayZone } from "./domain/go-time.js";
+import { DEFAULT_FAULT_MAX_STALL_SECONDS } from "./store/fault-queries.js";
 
 /** The service's configuration, validated once at start-up; only `main.ts` reads the environment. */
 export interface ServiceConfig {
@@ -22,6 +23,8 @@ export interface ServiceConfig {
   };
   /** Divides the simulator's step durations. */
   readonly simSpeed: number;
+  /** The longest stall a tenant may inject through the fault API (the seed's faults are the operator's own). */
+  readonly faultMaxStallSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -53,6 +56,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     },
     simSpeed: positiveNumber(env, "SIM_SPEED", 1),
+    faultMaxStallSeconds: integer(env, "FAULT_MAX_STALL_SECONDS", DEFAULT_FAULT_MAX_STALL_SECONDS, 0, 86_400),
   };
 }
 

@@ -76,6 +76,7 @@ async function main(): Promise<void> {
       tokenTtlMs: config.tokenTtlMs,
       engineState: () => (config.engine.enabled ? engine.state : "disabled"),
       metricsRegistry,
+      faultMaxStallSeconds: config.faultMaxStallSeconds,
     },
     { logger },
   );
