@@ -68,38 +68,42 @@ interface ClaimParams {
 }
 
 /**
- * The claim, one statement. `held` counts the runnable tasks this worker holds per project; a waiting task (lease free
- * or expired) is `within_share` when its project's held tasks plus its rank in the project, oldest first, stay within
- * `projectSlots`. A task beyond its project's share is taken only when no other project has a task within its share
- * waiting, so a lone project may use every slot. Of what is eligible, the oldest `limit` are leased. PostgreSQL locks
- * them with `SKIP LOCKED`, so replicas claiming at once skip each other's rows; SQLite has one writer.
+ * The claim, one statement over the runnable tasks (the partial index): per project, `held` counts the tasks this
+ * worker holds and a waiting task (lease free or expired) is `within_share` while `held` plus its rank among the
+ * project's waiting tasks, oldest first, stays within `projectSlots`. A waiting task beyond its project's share is
+ * eligible only when no other project has one within its share, so a lone project may use every slot. The oldest
+ * `limit` eligible tasks are leased. PostgreSQL locks them with `SKIP LOCKED`, so replicas claiming at once skip each
+ * other's rows; SQLite has one writer.
  */
 function claimStatement(dialect: Store["dialect"], p: ClaimParams) {
   const lock = dialect === "postgres" ? sql`for update skip locked` : sql``;
+  const waiting = sql`(lease_expires_at is null or lease_expires_at <= ${p.nowMicros})`;
   return sql<Selectable<UpgradeTasksTable>>`
-    with held as (
-      select project_id, count(*) as tasks from upgrade_tasks
-      where phase in (${RUNNABLE}) and lease_owner = ${p.owner} and lease_expires_at > ${p.nowMicros}
-      group by project_id
-    ), waiting as (
-      select t.id, t.project_id,
-        case when coalesce(h.tasks, 0) + row_number() over (partition by t.project_id order by t.created_at, t.id)
+    with ranked as (
+      select id, project_id, waiting,
+        case when waiting = 1 and held
+          + sum(waiting) over (partition by project_id order by created_at, id rows unbounded preceding)
           <= ${p.projectSlots} then 1 else 0 end as within_share
-      from upgrade_tasks t left join held h on h.project_id = t.project_id
-      where t.phase in (${RUNNABLE}) and (t.lease_expires_at is null or t.lease_expires_at <= ${p.nowMicros})
+      from (
+        select id, project_id, created_at,
+          case when ${waiting} then 1 else 0 end as waiting,
+          sum(case when lease_owner = ${p.owner} and lease_expires_at > ${p.nowMicros} then 1 else 0 end)
+            over (partition by project_id) as held
+        from upgrade_tasks
+        where phase in (${RUNNABLE})
+      ) runnable
     ), eligible as (
       select id from (
-        select id, within_share,
+        select id, waiting, within_share,
           sum(within_share) over () - sum(within_share) over (partition by project_id) as others_within_share
-        from waiting
-      ) ranked
-      where within_share = 1 or others_within_share = 0
+        from ranked
+      ) shared
+      where waiting = 1 and (within_share = 1 or others_within_share = 0)
     )
     update upgrade_tasks set lease_owner = ${p.owner}, lease_expires_at = ${p.leaseExpiresAt}, fence = fence + 1
     where id in (
       select id from upgrade_tasks
-      where id in (select id from eligible)
-        and phase in (${RUNNABLE}) and (lease_expires_at is null or lease_expires_at <= ${p.nowMicros})
+      where id in (select id from eligible) and phase in (${RUNNABLE}) and ${waiting}
       order by created_at, id
       limit ${p.limit}
       ${lock}
