@@ -17,6 +17,7 @@ const engine = new UpgradeEngine(
   {
     owner: `bench-${randomBytes(3).toString("hex")}`,
     concurrency: Number(process.env.CONCURRENCY ?? 256),
+    projectShare: 0.5,
     leaseTtlMs: 60_000,
     pollIntervalMs: 10,
     maxStepAttempts: 1,

@@ -118,7 +118,15 @@ function startInProcess(store: Store): RunningEngine {
     engineStore(store),
     new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed: Number.POSITIVE_INFINITY }),
     clock,
-    { owner: "bench", concurrency, leaseTtlMs: 60_000, pollIntervalMs: 10, maxStepAttempts: 1, retryBackoffMs: 0 },
+    {
+      owner: "bench",
+      concurrency,
+      projectShare: 0.5,
+      leaseTtlMs: 60_000,
+      pollIntervalMs: 10,
+      maxStepAttempts: 1,
+      retryBackoffMs: 0,
+    },
     logger,
   );
   engine.start();

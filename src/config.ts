@@ -1,4 +1,5 @@
 import { type DisplayZone, parseDisplayZone } from "./domain/go-time.js";
+import { DEFAULT_FAULT_MAX_STALL_SECONDS } from "./store/fault-queries.js";
 
 /** The service's configuration, validated once at start-up; only `main.ts` reads the environment. */
 export interface ServiceConfig {
@@ -14,6 +15,8 @@ export interface ServiceConfig {
   readonly engine: {
     readonly enabled: boolean;
     readonly concurrency: number;
+    /** The fraction of the slots one project may hold while another project has work waiting. */
+    readonly projectShare: number;
     readonly leaseTtlMs: number;
     readonly pollIntervalMs: number;
     readonly shutdownGraceMs: number;
@@ -22,6 +25,8 @@ export interface ServiceConfig {
   readonly simSpeed: number;
   /** Lets every hook profile's webhooks reach loopback, private, link-local and other non-public addresses. */
   readonly allowHookPrivateNetworks: boolean;
+  /** The longest stall a tenant may inject through the fault API (the seed's faults are the operator's own). */
+  readonly faultMaxStallSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -47,12 +52,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     engine: {
       enabled: choice(env, "ENGINE", ["on", "off"], "on") === "on",
       concurrency: integer(env, "ENGINE_CONCURRENCY", 16, 1, 10_000),
+      projectShare: fraction(env, "ENGINE_PROJECT_SHARE", 0.5),
       leaseTtlMs: integer(env, "LEASE_TTL_MS", 15_000, 100, 3_600_000),
       pollIntervalMs: integer(env, "ENGINE_POLL_MS", 250, 1, 60_000),
       shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     },
     simSpeed: positiveNumber(env, "SIM_SPEED", 1),
     allowHookPrivateNetworks: choice(env, "HOOK_ALLOW_PRIVATE_NETWORKS", ["true", "false"], "false") === "true",
+    faultMaxStallSeconds: integer(env, "FAULT_MAX_STALL_SECONDS", DEFAULT_FAULT_MAX_STALL_SECONDS, 0, 86_400),
   };
 }
 
@@ -81,6 +88,14 @@ function positiveNumber(env: Readonly<Record<string, string | undefined>>, key: 
   if (text === undefined || text === "") return fallback;
   const value = Number(text);
   if (!(value > 0)) fail(key, text, "a number above 0 (Infinity makes steps instant)");
+  return value;
+}
+
+function fraction(env: Readonly<Record<string, string | undefined>>, key: string, fallback: number) {
+  const text = env[key];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!(value > 0 && value <= 1)) fail(key, text, "a number above 0 and at most 1");
   return value;
 }
 

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     {
       owner: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
       concurrency: config.engine.concurrency,
+      projectShare: config.engine.projectShare,
       leaseTtlMs: config.engine.leaseTtlMs,
       pollIntervalMs: config.engine.pollIntervalMs,
       maxStepAttempts: 3,
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
       tokenTtlMs: config.tokenTtlMs,
       engineState: () => (config.engine.enabled ? engine.state : "disabled"),
       metricsRegistry,
+      faultMaxStallSeconds: config.faultMaxStallSeconds,
     },
     { logger },
   );

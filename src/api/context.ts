@@ -17,4 +17,6 @@ export interface ApiContext {
   readonly engineState?: () => string;
   /** Where `/metrics` reads from; no `/metrics` route and no request timing when absent. */
   readonly metricsRegistry?: Registry;
+  /** The longest stall the fault API accepts (`FAULT_MAX_STALL_SECONDS`); absent: its default. */
+  readonly faultMaxStallSeconds?: number;
 }

@@ -60,8 +60,18 @@ export type CommitOutcome = { readonly phase: UpgradeTaskPhase } | "lost";
 
 /** The engine's view of the database. */
 export interface EngineStore {
-  /** Takes up to `limit` runnable tasks (`Queuing`/`Running`, lease free or expired) in one statement. */
-  claimRunnableTasks(owner: string, nowMicros: number, leaseTtlMicros: number, limit: number): Promise<ClaimedTask[]>;
+  /**
+   * Takes up to `limit` runnable tasks (`Init`/`Queuing`/`Running`, lease free or expired), oldest first, in one
+   * statement. No project gets more than `projectSlots` tasks held by `owner` while another project has a task waiting
+   * within its own share; without other such work a project may take every slot (absent: no per-project limit).
+   */
+  claimRunnableTasks(
+    owner: string,
+    nowMicros: number,
+    leaseTtlMicros: number,
+    limit: number,
+    projectSlots?: number,
+  ): Promise<ClaimedTask[]>;
   /** Extends the lease; false when it was lost. */
   renewLease(lease: Lease, expiresAtMicros: number): Promise<boolean>;
   /** Gives the task up without changing its phase, so another worker resumes it. */

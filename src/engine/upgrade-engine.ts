@@ -9,6 +9,11 @@ export interface EngineOptions {
   readonly owner: string;
   /** Tasks run at once. */
   readonly concurrency: number;
+  /**
+   * The fraction of `concurrency` one project may hold while another project has work waiting (at least one slot,
+   * rounded down); 1 lets a project fill every slot. A project alone with work may use every slot anyway.
+   */
+  readonly projectShare: number;
   readonly leaseTtlMs: number;
   /** Pause between claim rounds when there was nothing to claim. */
   readonly pollIntervalMs: number;
@@ -50,6 +55,11 @@ export class UpgradeEngine {
     return this.#state;
   }
 
+  /** The slots one project may hold while others wait: its share of the concurrency, at least one. */
+  get #projectSlots(): number {
+    return Math.max(1, Math.floor(this.options.concurrency * this.options.projectShare));
+  }
+
   /** Tasks this engine is running now. */
   get activeTasks(): number {
     return this.#runs.size;
@@ -66,7 +76,13 @@ export class UpgradeEngine {
     const free = this.options.concurrency - this.#runs.size;
     if (free <= 0 || this.#state !== "running") return 0;
     const { leaseTtlMs, owner } = this.options;
-    const tasks = await this.store.claimRunnableTasks(owner, this.clock.nowMicros(), leaseTtlMs * 1000, free);
+    const tasks = await this.store.claimRunnableTasks(
+      owner,
+      this.clock.nowMicros(),
+      leaseTtlMs * 1000,
+      free,
+      this.#projectSlots,
+    );
     for (const task of tasks) {
       // The claim returns the row as updated, so the previous owner is gone; a `Running` phase says someone had it.
       if (task.phase === "Running") this.options.metrics?.leaseTakenOver();

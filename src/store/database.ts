@@ -59,6 +59,8 @@ function openSqlite(path: string): Store {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
+  // Sorts and window functions (the claim's) keep their scratch b-trees in memory instead of temporary files.
+  sqlite.pragma("temp_store = MEMORY");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: "sqlite", groupCommit: new GroupCommitter(db), close: () => db.destroy() };
 }

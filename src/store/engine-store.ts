@@ -13,22 +13,14 @@ const HELD_PHASES = new Set(["Init", "Queuing", "Running"]);
 export function engineStore(store: Store): EngineStore {
   const { db } = store;
   return {
-    async claimRunnableTasks(owner, nowMicros, leaseTtlMicros, limit) {
-      let runnable = db
-        .selectFrom("upgrade_tasks")
-        .select("id")
-        .where("phase", "in", ["Init", "Queuing", "Running"])
-        .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", nowMicros)]))
-        .orderBy("created_at")
-        .limit(limit);
-      // PostgreSQL: replicas claiming at once skip each other's rows instead of waiting; SQLite has one writer.
-      if (store.dialect === "postgres") runnable = runnable.forUpdate().skipLocked();
-      const rows = await db
-        .updateTable("upgrade_tasks")
-        .set({ lease_owner: owner, lease_expires_at: nowMicros + leaseTtlMicros, fence: sql`fence + 1` })
-        .where("id", "in", runnable)
-        .returningAll()
-        .execute();
+    async claimRunnableTasks(owner, nowMicros, leaseTtlMicros, limit, projectSlots = Number.MAX_SAFE_INTEGER) {
+      const { rows } = await claimStatement(store.dialect, {
+        owner,
+        nowMicros,
+        leaseExpiresAt: nowMicros + leaseTtlMicros,
+        limit,
+        projectSlots,
+      }).execute(db);
       return rows.map((row) => toClaimedTask(row, owner));
     },
 
@@ -63,6 +55,61 @@ export function engineStore(store: Store): EngineStore {
       return readInventory(db, clusterId);
     },
   };
+}
+
+/** Phases a worker runs, as literals in the claim: only then can the partial index `upgrade_tasks_claim` serve it. */
+const RUNNABLE = sql.join(["Init", "Queuing", "Running"].map((phase) => sql.lit(phase)));
+
+interface ClaimParams {
+  readonly owner: string;
+  readonly nowMicros: number;
+  readonly leaseExpiresAt: number;
+  readonly limit: number;
+  readonly projectSlots: number;
+}
+
+/**
+ * The claim, one statement over the runnable tasks (the partial index): per project, `held` counts the tasks this
+ * worker holds and a waiting task (lease free or expired) is `within_share` while `held` plus its rank among the
+ * project's waiting tasks, oldest first, stays within `projectSlots`. A waiting task beyond its project's share is
+ * eligible only when no other project has one within its share, so a lone project may use every slot. The oldest
+ * `limit` eligible tasks are leased. PostgreSQL locks them with `SKIP LOCKED`, so replicas claiming at once skip each
+ * other's rows; SQLite has one writer.
+ */
+function claimStatement(dialect: Store["dialect"], p: ClaimParams) {
+  const lock = dialect === "postgres" ? sql`for update skip locked` : sql``;
+  const waiting = sql`(lease_expires_at is null or lease_expires_at <= ${p.nowMicros})`;
+  return sql<Selectable<UpgradeTasksTable>>`
+    with ranked as (
+      select id, project_id, waiting,
+        case when waiting = 1 and held
+          + sum(waiting) over (partition by project_id order by created_at, id rows unbounded preceding)
+          <= ${p.projectSlots} then 1 else 0 end as within_share
+      from (
+        select id, project_id, created_at,
+          case when ${waiting} then 1 else 0 end as waiting,
+          sum(case when lease_owner = ${p.owner} and lease_expires_at > ${p.nowMicros} then 1 else 0 end)
+            over (partition by project_id) as held
+        from upgrade_tasks
+        where phase in (${RUNNABLE})
+      ) runnable
+    ), eligible as (
+      select id from (
+        select id, waiting, within_share,
+          sum(within_share) over () - sum(within_share) over (partition by project_id) as others_within_share
+        from ranked
+      ) shared
+      where waiting = 1 and (within_share = 1 or others_within_share = 0)
+    )
+    update upgrade_tasks set lease_owner = ${p.owner}, lease_expires_at = ${p.leaseExpiresAt}, fence = fence + 1
+    where id in (
+      select id from upgrade_tasks
+      where id in (select id from eligible) and phase in (${RUNNABLE}) and ${waiting}
+      order by created_at, id
+      limit ${p.limit}
+      ${lock}
+    )
+    returning *`;
 }
 
 function toClaimedTask(row: Selectable<UpgradeTasksTable>, owner: string): ClaimedTask {

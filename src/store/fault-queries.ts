@@ -3,6 +3,12 @@ import type { ClusterFaultsTable, Database } from "./schema.js";
 
 export type FaultRow = Selectable<ClusterFaultsTable>;
 
+/** How long a stall lasts when its fault names no `stallSeconds`. */
+export const DEFAULT_STALL_SECONDS = 3600;
+
+/** The longest stall a tenant may ask for through the fault API unless the operator says otherwise. */
+export const DEFAULT_FAULT_MAX_STALL_SECONDS = 600;
+
 /** A fault as users write it, in the seed file and the admin API. */
 export interface FaultSpec {
   readonly step: string;
@@ -33,7 +39,7 @@ export async function insertFault(
     error_code: fault.error,
     message: fault.message ?? `injected fault: ${fault.error}`,
     retryable: fault.retryable ? 1 : 0,
-    stall_ms: Math.round((fault.stallSeconds ?? 3600) * 1000),
+    stall_ms: Math.round((fault.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000),
     created_at: nowMicros,
   };
   await db

@@ -59,7 +59,15 @@ describe.each(DIALECTS)("control requests keep their word, on %s", (dialect) => 
         },
       },
       systemClock(),
-      { owner: "gate", concurrency: 1, leaseTtlMs: 60_000, pollIntervalMs: 10, maxStepAttempts: 3, retryBackoffMs: 1 },
+      {
+        owner: "gate",
+        concurrency: 1,
+        leaseTtlMs: 60_000,
+        pollIntervalMs: 10,
+        maxStepAttempts: 3,
+        retryBackoffMs: 1,
+        projectShare: 1,
+      },
       silent,
     );
     engine.start();

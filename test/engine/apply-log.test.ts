@@ -36,6 +36,7 @@ describe.each(DIALECTS)("the simulator's apply log, on %s", (dialect) => {
         pollIntervalMs: 10,
         maxStepAttempts: 3,
         retryBackoffMs: 1,
+        projectShare: 1,
       },
       silent,
     );

@@ -54,6 +54,7 @@ describe.each(DIALECTS)("a driver that throws, on %s", (dialect) => {
         pollIntervalMs: 10,
         maxStepAttempts: MAX_STEP_ATTEMPTS,
         retryBackoffMs: 1,
+        projectShare: 1,
       },
       silent,
     );
@@ -145,6 +146,7 @@ function engineWith(system: Awaited<ReturnType<typeof testSystem>>, driver: Clus
       pollIntervalMs: 10,
       maxStepAttempts: 3,
       retryBackoffMs: 1,
+      projectShare: 1,
     },
     silent,
   );

@@ -52,6 +52,7 @@ export async function testSystem(
       {
         owner: `test-${randomBytes(4).toString("hex")}`,
         concurrency: 8,
+        projectShare: 0.5,
         leaseTtlMs: 5_000,
         pollIntervalMs: 20,
         maxStepAttempts: 3,

@@ -4,7 +4,15 @@ import { Type } from "typebox";
 import { formatGoTime } from "../../domain/go-time.js";
 import type { UpgradePlan } from "../../domain/upgrade-plan.js";
 import { formatProgress } from "../../domain/upgrade-task.js";
-import { deleteFault, type FaultRow, insertFault, listFaults } from "../../store/fault-queries.js";
+import {
+  DEFAULT_FAULT_MAX_STALL_SECONDS,
+  DEFAULT_STALL_SECONDS,
+  deleteFault,
+  type FaultRow,
+  type FaultSpec,
+  insertFault,
+  listFaults,
+} from "../../store/fault-queries.js";
 import { FaultSeed } from "../../store/seed-file.js";
 import { findUpgradeTask } from "../../store/upgrade-task-queries.js";
 import type { ApiContext } from "../context.js";
@@ -41,11 +49,23 @@ function faultDocument(row: FaultRow) {
 }
 
 /**
+ * A tenant's fault within the operator's cap: a longer `stallSeconds` is refused, and a stall without one lasts the
+ * default or the cap, whichever is shorter. The seed's faults are the operator's own and are not capped.
+ */
+function cappedFault(fault: FaultSpec, maxStallSeconds: number): FaultSpec {
+  if (fault.stallSeconds !== undefined && fault.stallSeconds > maxStallSeconds) {
+    throw new ApiError("invalidRequest", `stallSeconds: must be at most ${maxStallSeconds} on this server`);
+  }
+  return { ...fault, stallSeconds: fault.stallSeconds ?? Math.min(DEFAULT_STALL_SECONDS, maxStallSeconds) };
+}
+
+/**
  * Extensions outside the CCE paths: an upgrade task's plan (steps, batches, nodes, phases and times) and fault
  * injection for the simulator. They use the same credentials as the CCE routes.
  */
 export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
   const { store, clock, zone } = context;
+  const maxStallSeconds = context.faultMaxStallSeconds ?? DEFAULT_FAULT_MAX_STALL_SECONDS;
   const time = (micros: number | null) => (micros === null ? null : formatGoTime(micros, zone));
 
   return async (app) => {
@@ -109,7 +129,9 @@ export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox 
         schema: {
           operationId: "CreateFault",
           tags: ["extensions"],
-          summary: "Inject a fault into the simulator: the next `times` matching step attempts fail (or stall).",
+          summary:
+            "Inject a fault into the simulator: the next `times` matching step attempts fail (or stall). " +
+            "`stallSeconds` is capped by the server (FAULT_MAX_STALL_SECONDS, default 600): more is a 400.",
           params: ClusterParams,
           body: FaultSeed,
           response: withErrors({ 201: Fault }),
@@ -117,13 +139,8 @@ export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox 
       },
       async (request, reply) => {
         await requireCluster(store.db, request.params.project_id, request.params.cluster_id);
-        const row = await insertFault(
-          store.db,
-          randomUUID(),
-          request.params.cluster_id,
-          request.body,
-          clock.nowMicros(),
-        );
+        const fault = cappedFault(request.body, maxStallSeconds);
+        const row = await insertFault(store.db, randomUUID(), request.params.cluster_id, fault, clock.nowMicros());
         return reply.code(201).send(faultDocument(row));
       },
     );

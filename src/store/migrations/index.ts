@@ -5,6 +5,7 @@ import * as iamUsers from "./0003-iam-users.js";
 import * as checksAndWorkflows from "./0004-checks-and-workflows.js";
 import * as clusterDrivers from "./0005-cluster-drivers.js";
 import * as driverProfiles from "./0006-driver-profiles.js";
+import * as claimIndex from "./0008-claim-index.js";
 import * as simulatorApplyLog from "./0010-simulator-apply-log.js";
 
 /** Every migration, in order; names sort in application order. */
@@ -15,5 +16,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0004-checks-and-workflows": checksAndWorkflows,
   "0005-cluster-drivers": clusterDrivers,
   "0006-driver-profiles": driverProfiles,
+  "0008-claim-index": claimIndex,
   "0010-simulator-apply-log": simulatorApplyLog,
 };
