@@ -6,6 +6,7 @@ import * as checksAndWorkflows from "./0004-checks-and-workflows.js";
 import * as clusterDrivers from "./0005-cluster-drivers.js";
 import * as driverProfiles from "./0006-driver-profiles.js";
 import * as simulatorApplyLog from "./0010-simulator-apply-log.js";
+import * as taskDriver from "./0011-task-driver.js";
 
 /** Every migration, in order; names sort in application order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0005-cluster-drivers": clusterDrivers,
   "0006-driver-profiles": driverProfiles,
   "0010-simulator-apply-log": simulatorApplyLog,
+  "0011-task-driver": taskDriver,
 };
