@@ -2,7 +2,7 @@ import { BoundedMap } from "../domain/bounded-map.js";
 import type { Clock } from "../domain/clock.js";
 import type { PlanTarget, StepFailure } from "../domain/upgrade-plan.js";
 import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
-import { findClusterDriver } from "../store/cluster-driver-queries.js";
+import { findTaskDriver } from "../store/cluster-driver-queries.js";
 import type { Store } from "../store/database.js";
 import { findProjectProfile } from "../store/driver-profile-queries.js";
 import { HookDriver, type HookLogger } from "./hook-driver.js";
@@ -12,9 +12,9 @@ import type { HookNetwork } from "./webhook-network.js";
 const REMEMBERED_TASKS = 4096;
 
 /**
- * The engine's one driver: sends each step to the driver its cluster is configured with, the simulator unless the
- * cluster chose a driver profile. The choice is read once per task (the API refuses to change it under an active
- * task), so a batch of many targets costs one query.
+ * The engine's one driver: sends each step to the driver its task was created with (a copy of the cluster's choice),
+ * the simulator unless that was a driver profile. A later change of the cluster's driver never reaches a task under
+ * way. The choice is read once per task, so a batch of many targets costs one query.
  */
 export class ClusterDriverRouter implements ClusterDriver {
   readonly #byTask = new BoundedMap<string, Promise<ClusterDriver>>(REMEMBERED_TASKS);
@@ -38,7 +38,7 @@ export class ClusterDriverRouter implements ClusterDriver {
   #driverFor(context: StepContext): Promise<ClusterDriver> {
     let driver = this.#byTask.get(context.taskId);
     if (!driver) {
-      const loading = this.#load(context.clusterId);
+      const loading = this.#load(context.taskId);
       // A failed read or a missing profile is not remembered: the next step (or a retry) asks again.
       const forget = () => {
         if (this.#byTask.get(context.taskId) === loading) this.#byTask.delete(context.taskId);
@@ -50,8 +50,8 @@ export class ClusterDriverRouter implements ClusterDriver {
     return driver;
   }
 
-  async #load(clusterId: string): Promise<ClusterDriver> {
-    const row = await findClusterDriver(this.store.db, clusterId);
+  async #load(taskId: string): Promise<ClusterDriver> {
+    const row = await findTaskDriver(this.store.db, taskId);
     if (row?.choice.type !== "profile") return this.simulator;
     const profile = await findProjectProfile(this.store.db, row.projectId, row.choice.profile);
     if (!profile) return new RefusingDriver(profileUnavailable(row.choice.profile));

@@ -1,10 +1,11 @@
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { BoundedMap } from "../domain/bounded-map.js";
 import { redactUrlPasswords } from "../domain/url-passwords.js";
 import { GroupCommitter } from "./group-commit.js";
 import type { Database } from "./schema.js";
+import { SharedFileSqliteDialect } from "./sqlite-dialect.js";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -20,6 +21,13 @@ export interface Store {
 }
 
 export class DatabaseUrlError extends Error {}
+
+/**
+ * SQLite: how long a statement waits for another process's write lock before it fails with `SQLITE_BUSY`. SQLite's
+ * own busy_timeout waits only the first few milliseconds, which block the process; the rest is waited on timers.
+ */
+const SQLITE_BUSY_WAIT_MS = 5000;
+const SQLITE_BLOCKING_WAIT_MS = 10;
 
 /**
  * Opens the database a URL names: `sqlite:<path>` (`sqlite::memory:` for a throw-away one) or
@@ -57,11 +65,16 @@ function openSqlite(path: string): Store {
   // Set explicitly: better-sqlite3 would leave synchronous=NORMAL under WAL, which may lose the last commits.
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = FULL");
-  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma(`busy_timeout = ${SQLITE_BLOCKING_WAIT_MS}`);
   sqlite.pragma("foreign_keys = ON");
   // Sorts and window functions (the claim's) keep their scratch b-trees in memory instead of temporary files.
   sqlite.pragma("temp_store = MEMORY");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const dialect = new SharedFileSqliteDialect({
+    database: withStatementCache(sqlite),
+    inTransaction: () => sqlite.inTransaction,
+    busyRetryMs: SQLITE_BUSY_WAIT_MS - SQLITE_BLOCKING_WAIT_MS,
+  });
+  const db = new Kysely<Database>({ dialect });
   return { db, dialect: "sqlite", groupCommit: new GroupCommitter(db), close: () => db.destroy() };
 }
 

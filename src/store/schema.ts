@@ -101,6 +101,11 @@ export interface UpgradeTasksTable {
   created_at: Micros;
   updated_at: Micros;
   completed_at: Micros | null;
+  /**
+   * JSON of the cluster's `DriverChoice` when the task was created: what its steps run on. Null in a row an older
+   * replica inserted (before migration 0011): such a task runs the cluster's current choice.
+   */
+  driver: string | null;
 }
 
 /** An injected fault: the next `remaining` attempts of matching steps fail (or stall). */

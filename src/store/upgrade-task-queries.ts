@@ -1,4 +1,5 @@
 import { CompiledQuery, type Insertable, type Kysely, type Selectable, sql } from "kysely";
+import { parseDriverChoice } from "../domain/driver-config.js";
 import { ACTIVE_TASK_PHASES, type UpgradeTaskPhase } from "../domain/upgrade-task.js";
 import { isUniqueViolation } from "./database.js";
 import type { Database, UpgradeTasksTable } from "./schema.js";
@@ -13,18 +14,28 @@ export class ActiveUpgradeExistsError extends Error {}
 export class BackupRunningError extends Error {}
 
 /**
- * Stores a new task unless the cluster is being backed up. The partial unique index on active tasks makes a
- * concurrent second insert for the same cluster fail here, whatever any earlier read said; the cluster row's lock
- * orders this against a backup being created at the same time.
+ * Stores a new task unless the cluster is being backed up, with a copy of the cluster's driver choice. The partial
+ * unique index on active tasks makes a concurrent second insert for the same cluster fail here, whatever any earlier
+ * read said; the cluster row's lock orders this against a backup being created and the driver being changed
+ * (`replaceDriverUnlessUpgrading`) at the same time, so the copy is the choice in force when the task became active.
  */
-export async function insertUpgradeTask(db: Kysely<Database>, task: NewUpgradeTask): Promise<void> {
+export async function insertUpgradeTask(db: Kysely<Database>, task: Omit<NewUpgradeTask, "driver">): Promise<void> {
   try {
     await db.transaction().execute(async (trx) => {
       await lockCluster(trx, task.cluster_id);
       if (await hasRunningSnapshot(trx, task.cluster_id)) {
         throw new BackupRunningError(`cluster ${task.cluster_id} is being backed up`);
       }
-      await trx.insertInto("upgrade_tasks").values(task).execute();
+      const chosen = await trx
+        .selectFrom("cluster_drivers")
+        .select("config")
+        .where("cluster_id", "=", task.cluster_id)
+        .executeTakeFirst();
+      const driver = JSON.stringify(parseDriverChoice(chosen?.config ?? null));
+      await trx
+        .insertInto("upgrade_tasks")
+        .values({ ...task, driver })
+        .execute();
     });
   } catch (error) {
     if (isUniqueViolation(error))
@@ -35,7 +46,7 @@ export async function insertUpgradeTask(db: Kysely<Database>, task: NewUpgradeTa
 
 /**
  * Takes the cluster row's write lock for the rest of the transaction (PostgreSQL: the row; SQLite: the database), so
- * upgrades and backups of one cluster are created one after the other.
+ * upgrades, backups and driver changes of one cluster happen one after the other.
  */
 export async function lockCluster(trx: Kysely<Database>, clusterId: string): Promise<void> {
   await trx.updateTable("clusters").set({ updated_at: sql`updated_at` }).where("id", "=", clusterId).execute();

@@ -7,6 +7,7 @@ import * as clusterDrivers from "./0005-cluster-drivers.js";
 import * as driverProfiles from "./0006-driver-profiles.js";
 import * as claimIndex from "./0008-claim-index.js";
 import * as simulatorApplyLog from "./0010-simulator-apply-log.js";
+import * as taskDriver from "./0011-task-driver.js";
 
 /** Every migration, in order; names sort in application order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0006-driver-profiles": driverProfiles,
   "0008-claim-index": claimIndex,
   "0010-simulator-apply-log": simulatorApplyLog,
+  "0011-task-driver": taskDriver,
 };
