@@ -4,6 +4,7 @@ import * as engine from "./0002-engine.js";
 import * as iamUsers from "./0003-iam-users.js";
 import * as checksAndWorkflows from "./0004-checks-and-workflows.js";
 import * as clusterDrivers from "./0005-cluster-drivers.js";
+import * as authFailures from "./0007-auth-failures.js";
 
 /** Every migration, in order; names sort in application order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0003-iam-users": iamUsers,
   "0004-checks-and-workflows": checksAndWorkflows,
   "0005-cluster-drivers": clusterDrivers,
+  "0007-auth-failures": authFailures,
 };
