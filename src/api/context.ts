@@ -2,6 +2,7 @@ import type { Registry } from "prom-client";
 import type { Clock } from "../domain/clock.js";
 import type { DisplayZone } from "../domain/go-time.js";
 import type { Store } from "../store/database.js";
+import type { AuthLimitsOverride } from "./auth-limits.js";
 
 /** What the HTTP layer is built from; handed in by `main.ts` or a test. */
 export interface ApiContext {
@@ -17,4 +18,6 @@ export interface ApiContext {
   readonly engineState?: () => string;
   /** Where `/metrics` reads from; no `/metrics` route and no request timing when absent. */
   readonly metricsRegistry?: Registry;
+  /** Failed sign-ins allowed before backoff, and the token request rate; the defaults when absent. */
+  readonly authLimits?: AuthLimitsOverride;
 }
