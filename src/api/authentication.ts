@@ -79,13 +79,15 @@ export function credentialAuthenticator(
 
   /** Refuses, before any signature work, a source that this process knows to be locked. */
   function refuseWhileLocked(address: FailureSubject, key: FailureSubject): void {
-    const addressSeconds = counters.lockedSeconds([known.get(address)]);
+    const addressCount = known.get(address);
+    const addressSeconds = addressCount ? counters.lockedSeconds([addressCount]) : 0;
     if (addressSeconds > 0) {
       throw new ApiError("throttled", `too many wrong signatures from this address; retry in ${addressSeconds} s`, {
         retryAfterSeconds: addressSeconds,
       });
     }
-    const keySeconds = counters.lockedSeconds([known.get(key)]);
+    const keyCount = known.get(key);
+    const keySeconds = keyCount ? counters.lockedSeconds([keyCount]) : 0;
     if (keySeconds > 0) {
       throw new ApiError("authenticationFailed", "AK access failed to reach the limit, forbidden", {
         retryAfterSeconds: keySeconds,
@@ -196,7 +198,8 @@ class KnownFailures {
   readonly #counts = new BoundedMap<string, FailureRow>(10_000);
 
   get(subject: FailureSubject): FailureRow | undefined {
-    return this.#counts.get(`${subject.scope}\n${subject.subject}`);
+    // Nothing is known until a signature fails: the success path builds no key.
+    return this.#counts.size === 0 ? undefined : this.#counts.get(`${subject.scope}\n${subject.subject}`);
   }
 
   learn(counts: readonly FailureRow[]): void {

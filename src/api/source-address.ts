@@ -7,5 +7,7 @@ import type { FastifyRequest } from "fastify";
  */
 export function sourceAddress(request: FastifyRequest): string {
   // request.ip is the socket's peer (Fastify's trustProxy is off): behind a proxy, every client is the proxy.
-  return request.ip ? normalizeIP(request.ip) : "unknown";
+  const ip = request.ip ?? "unknown";
+  // A plain IPv4 address is already its own key; this runs on every signed request.
+  return ip.includes(":") ? normalizeIP(ip) : ip;
 }
