@@ -1,11 +1,16 @@
 import type { FastifyRequest, preValidationHookHandler } from "fastify";
+import { BoundedMap } from "../domain/bounded-map.js";
 import type { Clock } from "../domain/clock.js";
 import { parseAuthorization, type SignableRequest, verifySignature } from "../domain/signing/sdk-hmac-sha256.js";
+import type { FailureRow, FailureSubject } from "../store/auth-failure-queries.js";
 import { type AccessKeyRow, findAccessKey, findTokenGrant, type TokenGrant } from "../store/credential-queries.js";
 import type { Store } from "../store/database.js";
 import { sha256Hex } from "../store/passwords.js";
+import { type AuthLimits, DEFAULT_AUTH_LIMITS } from "./auth-limits.js";
 import { ApiError } from "./errors.js";
+import { FailureCounters } from "./failure-counters.js";
 import { rawBodyOf } from "./raw-body.js";
+import { sourceAddress } from "./source-address.js";
 
 /** Who a request acts for: every credential belongs to exactly one project. */
 export interface Principal {
@@ -21,9 +26,8 @@ export interface Authenticator {
 export interface AuthenticationOptions {
   /** How far `X-Sdk-Date` may be from the server's clock. */
   readonly maxClockSkewMs: number;
-  /** Consecutive signature failures after which an access key is locked, and for how long. */
-  readonly lockAfterFailures: number;
-  readonly lockMs: number;
+  /** When wrong signatures lock an access key at an address, and throttle an address. */
+  readonly failures: AuthLimits["failures"];
   /** How long a credential looked up in the database is reused before it is read again. */
   readonly cacheMs: number;
   /** Largest body read for a signature when Fastify did not parse it (GET). */
@@ -32,19 +36,19 @@ export interface AuthenticationOptions {
 
 export const DEFAULT_AUTHENTICATION: AuthenticationOptions = {
   maxClockSkewMs: 15 * 60_000,
-  lockAfterFailures: 5,
-  lockMs: 60_000,
+  failures: DEFAULT_AUTH_LIMITS.failures,
   cacheMs: 5_000,
   bodyLimitBytes: 1024 * 1024,
 };
 
 const SIGNATURE_FAILURES: Record<string, string> = {
   malformed_authorization: "the Authorization header is not an SDK-HMAC-SHA256 signature",
-  unknown_access_key: "Get secretKey failed",
   missing_date: "x-sdk-date not found",
   malformed_date: "x-sdk-date is not in the form YYYYMMDDTHHMMSSZ",
   date_out_of_range: "x-sdk-date is more than 15 minutes away from the server's time",
   missing_signed_header: "a header named in SignedHeaders is missing",
+  unsigned_payload: "x-sdk-content-sha256 UNSIGNED-PAYLOAD is not accepted on a request with a body",
+  payload_hash_mismatch: "x-sdk-content-sha256 is not the SHA-256 of the body",
   signature_mismatch: "verify aksk signature fail",
 };
 
@@ -56,7 +60,8 @@ export function credentialAuthenticator(
 ): Authenticator {
   const tokens = new ExpiringCache<TokenGrant | undefined>(options.cacheMs);
   const keys = new ExpiringCache<AccessKeyRow | undefined>(options.cacheMs);
-  const throttle = new FailureThrottle(options.lockAfterFailures, options.lockMs);
+  const counters = new FailureCounters(store, clock, options.failures);
+  const known = new KnownFailures();
 
   async function byToken(token: string): Promise<Principal> {
     const hash = sha256Hex(token);
@@ -72,21 +77,53 @@ export function credentialAuthenticator(
     return { projectId: grant.projectId, method: "token" };
   }
 
-  async function bySignature(request: FastifyRequest, authorization: string): Promise<Principal> {
-    const accessKey = parseAuthorization(authorization)?.accessKey;
-    const nowMs = clock.nowMicros() / 1000;
-    if (accessKey && throttle.isLocked(accessKey, nowMs)) {
-      throw new ApiError("authenticationFailed", "AK access failed to reach the limit, forbidden");
+  /** Refuses, before any signature work, a source that this process knows to be locked. */
+  function refuseWhileLocked(address: FailureSubject, key: FailureSubject): void {
+    const addressCount = known.get(address);
+    const addressSeconds = addressCount ? counters.lockedSeconds([addressCount]) : 0;
+    if (addressSeconds > 0) {
+      throw new ApiError("throttled", `too many wrong signatures from this address; retry in ${addressSeconds} s`, {
+        retryAfterSeconds: addressSeconds,
+      });
     }
+    const keyCount = known.get(key);
+    const keySeconds = keyCount ? counters.lockedSeconds([keyCount]) : 0;
+    if (keySeconds > 0) {
+      throw new ApiError("authenticationFailed", "AK access failed to reach the limit, forbidden", {
+        retryAfterSeconds: keySeconds,
+      });
+    }
+  }
+
+  /**
+   * A valid signature clears its key's count at this address, when this process knows there is one: the success
+   * path reads the database only then. Another replica's count is first read, in case it has locked the key here.
+   */
+  async function clearKeyFailures(address: FailureSubject, key: FailureSubject): Promise<void> {
+    if (!known.get(key)) return;
+    known.learn(await counters.read([key]));
+    refuseWhileLocked(address, key);
+    await counters.clear(key);
+    known.forget(key);
+  }
+
+  async function bySignature(request: FastifyRequest, authorization: string): Promise<Principal> {
+    const accessKey = parseAuthorization(authorization)?.accessKey ?? "";
+    const from = sourceAddress(request);
+    const address: FailureSubject = { scope: "signature-address", subject: from };
+    const counted: FailureSubject = { scope: "signature-key", subject: `${accessKey} ${from}` };
+    refuseWhileLocked(address, counted);
     const key = accessKey ? await keys.get(accessKey, () => findAccessKey(store.db, accessKey)) : undefined;
+    const nowMs = clock.nowMicros() / 1000;
     const result = verifySignature(await signable(request, options.bodyLimitBytes), () => key?.secret_key, nowMs, {
       maxSkewMs: options.maxClockSkewMs,
     });
     if (!result.ok) {
-      if (accessKey && key) throttle.recordFailure(accessKey, nowMs);
+      // Only a well-formed signature that does not verify is a guess at a secret key; the rest costs no write.
+      if (result.reason === "signature_mismatch") known.learn(await counters.record([address, counted]));
       throw new ApiError("authenticationFailed", SIGNATURE_FAILURES[result.reason] ?? result.reason);
     }
-    throttle.recordSuccess(result.accessKey);
+    await clearKeyFailures(address, counted);
     const token = request.headers["x-security-token"];
     if ((key?.security_token ?? undefined) !== (typeof token === "string" ? token : undefined)) {
       throw new ApiError("authenticationFailed", "x-security-token does not match the access key");
@@ -153,29 +190,23 @@ class ExpiringCache<T> {
   }
 }
 
-/** Locks an access key after repeated signature failures, as APIGW does. Per process. */
-class FailureThrottle {
-  readonly #failures = new Map<string, { count: number; lockedUntil: number }>();
-  constructor(
-    private readonly limit: number,
-    private readonly lockMs: number,
-  ) {}
+/**
+ * The counts this process saw when it recorded failures (or read them): enough to refuse a locked source before any
+ * work, and to know when a success has a count to clear, without reading the database on every request.
+ */
+class KnownFailures {
+  readonly #counts = new BoundedMap<string, FailureRow>(10_000);
 
-  isLocked(key: string, nowMs: number): boolean {
-    return (this.#failures.get(key)?.lockedUntil ?? 0) > nowMs;
+  get(subject: FailureSubject): FailureRow | undefined {
+    // Nothing is known until a signature fails: the success path builds no key.
+    return this.#counts.size === 0 ? undefined : this.#counts.get(`${subject.scope}\n${subject.subject}`);
   }
 
-  recordFailure(key: string, nowMs: number): void {
-    const entry = this.#failures.get(key) ?? { count: 0, lockedUntil: 0 };
-    entry.count += 1;
-    if (entry.count >= this.limit) {
-      entry.count = 0;
-      entry.lockedUntil = nowMs + this.lockMs;
-    }
-    this.#failures.set(key, entry);
+  learn(counts: readonly FailureRow[]): void {
+    for (const count of counts) this.#counts.set(`${count.scope}\n${count.subject}`, count);
   }
 
-  recordSuccess(key: string): void {
-    this.#failures.delete(key);
+  forget(subject: FailureSubject): void {
+    this.#counts.delete(`${subject.scope}\n${subject.subject}`);
   }
 }

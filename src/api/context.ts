@@ -2,6 +2,7 @@ import type { Registry } from "prom-client";
 import type { Clock } from "../domain/clock.js";
 import type { DisplayZone } from "../domain/go-time.js";
 import type { Store } from "../store/database.js";
+import type { AuthLimitsOverride } from "./auth-limits.js";
 
 /** What the HTTP layer is built from; handed in by `main.ts` or a test. */
 export interface ApiContext {
@@ -19,4 +20,6 @@ export interface ApiContext {
   readonly metricsRegistry?: Registry;
   /** The longest stall the fault API accepts (`FAULT_MAX_STALL_SECONDS`); absent: its default. */
   readonly faultMaxStallSeconds?: number;
+  /** Failed sign-ins allowed before backoff, and the token request rate; the defaults when absent. */
+  readonly authLimits?: AuthLimitsOverride;
 }

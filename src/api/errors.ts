@@ -57,6 +57,7 @@ export const ERROR_CATALOGUE = {
     message: "The IAM user is not authorized to access the API.",
     gateway: true,
   },
+  throttled: { status: 429, code: "APIGW.0308", message: "The throttling threshold has been reached.", gateway: true },
 } as const satisfies Record<string, ErrorEntry>;
 
 export interface ErrorEntry {
@@ -72,10 +73,13 @@ export type ErrorName = keyof typeof ERROR_CATALOGUE;
 /** An error meant for the client: rendered by the one error handler with its catalogue entry. */
 export class ApiError extends Error {
   readonly entry: ErrorEntry;
-  constructor(name: ErrorName, detail?: string) {
+  /** Sent as `Retry-After` when set: how long until a refused client may try again. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(name: ErrorName, detail?: string, options: { retryAfterSeconds?: number } = {}) {
     const entry = ERROR_CATALOGUE[name];
     super(composeMessage(entry, detail));
     this.entry = entry;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import { authLimits } from "./auth-limits.js";
 import { credentialAuthenticator, DEFAULT_AUTHENTICATION, requireProjectCredential } from "./authentication.js";
 import type { ApiContext } from "./context.js";
 import { ApiError, ERROR_CATALOGUE, type ErrorEntry, errorBody } from "./errors.js";
@@ -94,6 +95,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     const authenticator = credentialAuthenticator(context.store, context.clock, {
       ...DEFAULT_AUTHENTICATION,
       bodyLimitBytes: context.bodyLimitBytes,
+      failures: authLimits(context.authLimits).failures,
     });
     cce.addHook("preValidation", requireProjectCredential(authenticator));
     await cce.register(clusterRoutes(context));
@@ -146,6 +148,9 @@ function installJsonParser(app: JsonParserHost): void {
 function renderError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { entry, message } = classifyError(error, request);
   if (entry.status >= 500) request.log.error({ err: error }, "request failed");
+  if (error instanceof ApiError && error.retryAfterSeconds !== undefined) {
+    reply.header("retry-after", String(error.retryAfterSeconds));
+  }
   sendError(request, reply, entry, message);
 }
 

@@ -161,6 +161,16 @@ export interface IamUsersTable {
   created_at: Micros;
 }
 
+/** Failed sign-ins of one subject (`scope` says what it is: an access key at an address, a user, an address). */
+export interface AuthFailuresTable {
+  scope: string;
+  subject: string;
+  failures: number;
+  last_failure_at: Micros;
+  /** When the count is forgotten: `forgetAfterMs` after its last failure. */
+  expires_at: Micros;
+}
+
 /** A pre-upgrade check: moved `Init → Running → Success | Failed | Error` by the check runner at `due_at`. */
 export interface PrecheckTasksTable {
   id: string;
@@ -277,4 +287,5 @@ export interface Database {
   nodes: NodesTable;
   addons: AddonsTable;
   upgrade_tasks: UpgradeTasksTable;
+  auth_failures: AuthFailuresTable;
 }

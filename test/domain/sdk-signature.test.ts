@@ -9,6 +9,7 @@ import {
   parseAuthorization,
   parseSdkDate,
   payloadHash,
+  payloadProblem,
   type SignableRequest,
   signature,
   signRequest,
@@ -252,10 +253,25 @@ describe("canonical pieces", () => {
     expect(canonicalQuery("errorStatus=x&detail=true", { lowercaseKeys: true })).toBe("detail=true&errorstatus=x");
   });
 
-  it("uses x-sdk-content-sha256 as the payload hash when present", () => {
-    expect(payloadHash({ headers: { "x-sdk-content-sha256": "UNSIGNED-PAYLOAD" }, body: "{}" })).toBe(
-      "UNSIGNED-PAYLOAD",
-    );
+  it("uses x-sdk-content-sha256 as the payload hash only when it is signed", () => {
+    const req = { headers: { "x-sdk-content-sha256": "UNSIGNED-PAYLOAD" }, body: "{}" };
+    expect(payloadHash(req, ["host", "x-sdk-content-sha256"])).toBe("UNSIGNED-PAYLOAD");
+    expect(payloadHash(req, ["host"])).toBe("44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+  });
+
+  it("refuses a signed content hash that does not cover the body", () => {
+    const signed = ["x-sdk-content-sha256"];
+    const claim = (value: string | string[], method = "POST", body = "{}") =>
+      payloadProblem({ method, headers: { "x-sdk-content-sha256": value }, body }, signed);
+    expect(claim("44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")).toBeNull();
+    expect(claim("44136FA355B3678A1146AD16F7E8649E94FB4FC21FE77E8310C060F61CAAFF8A")).toBeNull();
+    expect(claim("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")).toBe("payload_hash_mismatch");
+    expect(claim(["UNSIGNED-PAYLOAD", "UNSIGNED-PAYLOAD"])).toBe("payload_hash_mismatch");
+    expect(claim("UNSIGNED-PAYLOAD")).toBe("unsigned_payload");
+    expect(claim("UNSIGNED-PAYLOAD", "delete")).toBe("unsigned_payload");
+    expect(claim("UNSIGNED-PAYLOAD", "POST", "")).toBeNull();
+    expect(claim("UNSIGNED-PAYLOAD", "GET")).toBeNull();
+    expect(payloadProblem({ method: "PUT", headers: { "x-sdk-content-sha256": "x" }, body: "{}" }, [])).toBeNull();
   });
 
   it("trims header values and emits one sorted line per repeated value", () => {
@@ -319,12 +335,9 @@ describe("verifySignature failures", () => {
     });
   });
 
-  it("reports an unknown access key", () => {
-    expect(verifySignature(req, () => undefined, now)).toEqual({
-      ok: false,
-      reason: "unknown_access_key",
-      accessKey: AK,
-    });
+  it("reports an unknown access key as a mismatch, after the same checks as a known one", () => {
+    expect(verifySignature(req, () => undefined, now)).toEqual(mismatch);
+    expect(verifySignature(req, () => undefined, now + 16 * 60_000)).toMatchObject({ reason: "date_out_of_range" });
   });
 
   it("reports missing and malformed X-Sdk-Date", () => {

@@ -12,6 +12,8 @@ export interface SignedCall {
   /** Extra headers, signed unless `signedHeaderNames` leaves them out. */
   readonly headers?: Record<string, string>;
   readonly signedHeaderNames?: string[];
+  /** The client's address as the server sees it (inject's default is 127.0.0.1). */
+  readonly remoteAddress?: string;
   /** Changes the request after signing (a man in the middle). */
   readonly tamper?: (request: { url: string; headers: Record<string, string>; body: string | Buffer }) => void;
 }
@@ -36,5 +38,11 @@ export async function signedInject(app: FastifyInstance, call: SignedCall) {
   });
   const request = { url: call.url, headers: { ...headers, ...auth }, body };
   call.tamper?.(request);
-  return app.inject({ method: call.method, url: request.url, headers: request.headers, payload: request.body });
+  return app.inject({
+    method: call.method,
+    url: request.url,
+    headers: request.headers,
+    payload: request.body,
+    ...(call.remoteAddress && { remoteAddress: call.remoteAddress }),
+  });
 }

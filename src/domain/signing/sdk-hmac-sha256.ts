@@ -5,11 +5,18 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 const ALGORITHM = "SDK-HMAC-SHA256";
+// An access key is at most 128 characters (the seed's limit): longer ones are not signatures.
 const AUTHORIZATION_RE =
-  /^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-fA-F]{64})$/;
+  /^SDK-HMAC-SHA256\s+Access=([^,\s]{1,128}),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-fA-F]{64})$/;
 const SDK_DATE_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const UNRESERVED_CHAR_RE = /^[A-Za-z0-9_.~-]$/;
 const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
+const CONTENT_SHA256 = "x-sdk-content-sha256";
+const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+/** Methods whose body the server never reads, so an unsigned body there carries nothing. */
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Signs for an unknown access key, so that it costs what a known one does; such a signature never verifies. */
+const UNKNOWN_KEY_SECRET = "no-such-access-key-0000000000000000000000";
 
 /** Options for building the canonical query string. */
 export interface CanonicalOptions {
@@ -55,11 +62,13 @@ export interface SignRequestInput {
 export type VerifyFailureReason =
   | "missing_authorization"
   | "malformed_authorization"
-  | "unknown_access_key"
   | "missing_date"
   | "malformed_date"
   | "date_out_of_range"
   | "missing_signed_header"
+  | "unsigned_payload"
+  | "payload_hash_mismatch"
+  /** A wrong signature, or an unknown access key: the two are never told apart. */
   | "signature_mismatch";
 
 /** Outcome of {@link verifySignature}; never carries the expected signature. */
@@ -103,9 +112,32 @@ export function canonicalQuery(rawQuery: string, opts: CanonicalOptions = {}): s
     .join("&");
 }
 
-/** Payload hash: the `x-sdk-content-sha256` header (e.g. `UNSIGNED-PAYLOAD`) if present, else sha256 of the body. */
-export function payloadHash(req: Pick<SignableRequest, "headers" | "body">): string {
-  return headerValues(req.headers, "x-sdk-content-sha256")[0] ?? sha256Hex(req.body);
+/**
+ * Payload hash: the `x-sdk-content-sha256` header (a hash or `UNSIGNED-PAYLOAD`) when it is among the signed headers,
+ * else the sha256 of the body. An unsigned header is ignored: anyone on the path could have set it.
+ */
+export function payloadHash(req: Pick<SignableRequest, "headers" | "body">, signedHeaders: string[] = []): string {
+  const claimed = signsContentHash(signedHeaders) ? headerValues(req.headers, CONTENT_SHA256)[0] : undefined;
+  return claimed ?? sha256Hex(req.body);
+}
+
+/**
+ * Why a signed content hash does not cover the body, or null when it does (or none is signed): it must be the body's
+ * sha256, or `UNSIGNED-PAYLOAD` on a request without a body or on a read, whose body the server ignores. A bodyless
+ * write keeps nothing unsigned: a body added on the way would be refused here.
+ */
+export function payloadProblem(
+  req: Pick<SignableRequest, "method" | "headers" | "body">,
+  signedHeaders: string[],
+): VerifyFailureReason | null {
+  if (!signsContentHash(signedHeaders)) return null;
+  const claims = headerValues(req.headers, CONTENT_SHA256);
+  const [claim] = claims;
+  if (claims.length !== 1 || claim === undefined) return "payload_hash_mismatch";
+  if (claim === UNSIGNED_PAYLOAD) {
+    return req.body.length > 0 && !READ_METHODS.has(req.method.toUpperCase()) ? "unsigned_payload" : null;
+  }
+  return claim.toLowerCase() === sha256Hex(req.body) ? null : "payload_hash_mismatch";
 }
 
 /** Canonical request text (§B.3 step 9), or `null` when a signed header is absent from the request. */
@@ -123,7 +155,7 @@ export function canonicalRequest(
     canonicalQuery(req.rawQuery, opts),
     headerBlock,
     signedHeaders.join(";"),
-    payloadHash(req),
+    payloadHash(req, signedHeaders),
   ].join("\n");
 }
 
@@ -167,7 +199,11 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
   };
 }
 
-/** Server side: checks Authorization, AK, X-Sdk-Date skew and signature, reporting the first failed check. */
+/**
+ * Server side: checks Authorization, X-Sdk-Date skew, the signed headers, the body's hash and the signature, reporting
+ * the first failed check. An unknown access key goes through every check with a stand-in secret and ends as a
+ * `signature_mismatch`, so neither the answer nor the work tells it from a wrong signature.
+ */
 export function verifySignature(
   req: SignableRequest,
   lookupSecret: (accessKey: string) => string | undefined,
@@ -182,7 +218,6 @@ export function verifySignature(
   const fail = (reason: VerifyFailureReason): VerifyResult => ({ ok: false, reason, accessKey });
 
   const sk = lookupSecret(accessKey);
-  if (sk === undefined) return fail("unknown_access_key");
   const sdkDate = headerValues(req.headers, "x-sdk-date")[0];
   if (sdkDate === undefined) return fail("missing_date");
   const signedAtMs = parseSdkDate(sdkDate);
@@ -191,12 +226,18 @@ export function verifySignature(
 
   const canonical = canonicalRequest(req, auth.signedHeaders);
   if (canonical === null) return fail("missing_signed_header");
-  const matches = (text: string) => hexEqual(signature(sk, stringToSign(sdkDate, text)), auth.signature);
-  if (matches(canonical)) return { ok: true, accessKey };
-  // The Go SDK v3 signs lowercased query keys; the text only differs when some key has uppercase letters.
-  const lowered = canonicalRequest(req, auth.signedHeaders, { lowercaseKeys: true });
-  if (lowered !== null && lowered !== canonical && matches(lowered)) return { ok: true, accessKey };
-  return fail("signature_mismatch");
+  const problem = payloadProblem(req, auth.signedHeaders);
+  if (problem !== null) return fail(problem);
+  const secret = sk ?? UNKNOWN_KEY_SECRET;
+  const matches = (text: string) => hexEqual(signature(secret, stringToSign(sdkDate, text)), auth.signature);
+  // The Go SDK v3 signs lowercased query keys; the text only differs when some key has uppercase letters. Built only
+  // after a first mismatch, as it is for every wrong signature and every unknown key alike.
+  const matchesLowered = () => {
+    const lowered = canonicalRequest(req, auth.signedHeaders, { lowercaseKeys: true });
+    return lowered !== null && lowered !== canonical && matches(lowered);
+  };
+  const verified = matches(canonical) || matchesLowered();
+  return verified && sk !== undefined ? { ok: true, accessKey } : fail("signature_mismatch");
 }
 
 /** Formats a date as `YYYYMMDDTHHMMSSZ` in UTC. */
@@ -222,6 +263,11 @@ function canonicalHeaders(headers: SignableRequest["headers"], signedHeaders: st
     for (const value of values.toSorted(byCodeUnit)) block += `${name}:${value.trim()}\n`;
   }
   return block;
+}
+
+function signsContentHash(signedHeaders: string[]): boolean {
+  // The length test spares lowercasing every other signed header name on every request.
+  return signedHeaders.some((name) => name.length === CONTENT_SHA256.length && name.toLowerCase() === CONTENT_SHA256);
 }
 
 function headerValues(headers: SignableRequest["headers"], name: string): string[] {

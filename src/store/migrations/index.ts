@@ -5,6 +5,7 @@ import * as iamUsers from "./0003-iam-users.js";
 import * as checksAndWorkflows from "./0004-checks-and-workflows.js";
 import * as clusterDrivers from "./0005-cluster-drivers.js";
 import * as driverProfiles from "./0006-driver-profiles.js";
+import * as authFailures from "./0007-auth-failures.js";
 import * as claimIndex from "./0008-claim-index.js";
 import * as simulatorApplyLog from "./0010-simulator-apply-log.js";
 import * as taskDriver from "./0011-task-driver.js";
@@ -17,6 +18,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0004-checks-and-workflows": checksAndWorkflows,
   "0005-cluster-drivers": clusterDrivers,
   "0006-driver-profiles": driverProfiles,
+  "0007-auth-failures": authFailures,
   "0008-claim-index": claimIndex,
   "0010-simulator-apply-log": simulatorApplyLog,
   "0011-task-driver": taskDriver,
