@@ -19,6 +19,8 @@ export interface SimulatedApply extends SimulatedTarget {
   readonly toVersion: string;
   /** An injected fault failed the call: the target keeps its version. */
   readonly failed: boolean;
+  /** The worker's fencing token, if it has one. */
+  readonly fence?: number | undefined;
 }
 
 /** An armed fault rule the simulator met. */
@@ -46,8 +48,13 @@ export interface FaultQuery {
 export interface SimulatedCluster {
   /** What the target runs; undefined when the simulator never changed it. */
   versionOf(target: SimulatedTarget): Promise<string | undefined>;
-  /** Logs the call and, unless it failed, sets the target to `toVersion`, in one transaction. */
-  recordApply(apply: SimulatedApply): Promise<void>;
+  /**
+   * Logs the call and, unless it failed or a newer worker of the task showed a higher fencing token, sets the target
+   * to `toVersion`, in one transaction. False when it was fenced off.
+   */
+  recordApply(apply: SimulatedApply): Promise<boolean>;
+  /** Remembers the task's newest fencing token, so the workers before it are refused from now on. */
+  admit(taskId: string, fence: number): Promise<void>;
   /** Consumes one attempt of the first armed fault rule matching the step and target. */
   takeFault(query: FaultQuery): Promise<SimulatedFault | undefined>;
   /** Whether the rule still exists: deleting a stalling fault ends the stall. */

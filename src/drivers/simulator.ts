@@ -32,6 +32,8 @@ export class SimulatorDriver implements ClusterDriver {
   ) {}
 
   async observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean> {
+    // A worker that observes has taken over the task: from now on, the one before it cannot change the cluster.
+    if (context.fence !== undefined) await this.cluster.admit(context.taskId, context.fence);
     if (context.step.kind === "precheck") return false;
     const version = await this.cluster.versionOf(simulatedTarget(context, target));
     return context.step.kind === "backup" ? version !== undefined : version === target.toVersion;
@@ -50,7 +52,7 @@ export class SimulatorDriver implements ClusterDriver {
     });
     if (fault?.mode === "stall") await this.stallWhile(fault.id, fault.stallMs, signal);
     const failed = fault?.mode === "fail";
-    await this.cluster.recordApply({
+    const admitted = await this.cluster.recordApply({
       ...simulatedTarget(context, target),
       taskId: context.taskId,
       stepIndex: context.stepIndex,
@@ -60,7 +62,9 @@ export class SimulatorDriver implements ClusterDriver {
       fromVersion: target.fromVersion,
       toVersion: target.toVersion,
       failed,
+      fence: context.fence,
     });
+    if (!admitted) return { ok: false, failure: LEASE_LOST };
     if (fault && failed) return { ok: false, failure: fault.failure };
     return { ok: true, reached: { version: target.toVersion } };
   }
@@ -74,6 +78,13 @@ export class SimulatorDriver implements ClusterDriver {
     }
   }
 }
+
+/** What a worker that lost its lease is told; the engine stops at its next commit anyway. */
+const LEASE_LOST = {
+  code: "LeaseLost",
+  message: "a newer worker of this task holds the cluster",
+  retryable: true,
+} as const;
 
 /** Nodes by their ID, add-ons and the control plane by name; a backup is taken once per run of its step. */
 function simulatedTarget(context: StepContext, target: Readonly<PlanTarget>): SimulatedTarget {

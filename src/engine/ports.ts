@@ -102,6 +102,11 @@ export interface StepContext {
   readonly step: Readonly<PlanStep>;
   readonly stepIndex: number;
   readonly attempt: number;
+  /**
+   * The worker's fencing token for this execution (its lease's fence): a later worker of the task holds a higher one,
+   * so a cluster that remembers the highest token it saw can refuse a worker that lost its lease.
+   */
+  readonly fence?: number;
 }
 
 /** What a step does to a cluster. Steps are idempotent: `observe` says whether a target is already done. */

@@ -210,7 +210,14 @@ async function executeStep(
   deps: TaskRunDeps,
   signal: AbortSignal,
 ): Promise<{ failure: StepFailure | undefined; reached: ReachedTarget[] }> {
-  const context: StepContext = { taskId: task.id, clusterId: task.clusterId, step, stepIndex, attempt: step.attempts };
+  const context: StepContext = {
+    taskId: task.id,
+    clusterId: task.clusterId,
+    step,
+    stepIndex,
+    attempt: step.attempts,
+    fence: task.lease.fence,
+  };
   const pending = step.targets.filter((target) => target.phase !== "Success");
   const outcomes = await Promise.all(pending.map((target) => runTarget(context, target, deps, signal)));
   const reached = VERSIONED_KINDS.has(step.kind)

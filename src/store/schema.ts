@@ -135,6 +135,12 @@ export interface SimulatedTargetsTable {
   updated_at: Micros;
 }
 
+/** The highest fencing token the simulated cluster has seen from a task's workers. */
+export interface SimulatedFencesTable {
+  task_id: string;
+  fence: number;
+}
+
 /** One row per simulator `apply` call, whether or not it changed the simulated cluster. */
 export interface SimulatorApplyLogTable {
   id: string;
@@ -145,7 +151,7 @@ export interface SimulatorApplyLogTable {
   target: string;
   run: number;
   attempt: number;
-  /** `changed`, `unchanged` (already so) or `failed` (an injected fault). */
+  /** `changed`, `unchanged` (already so), `failed` (an injected fault) or `fenced` (a worker that lost its lease). */
   outcome: string;
   from_version: string;
   to_version: string;
@@ -279,6 +285,7 @@ export interface Database {
   cluster_faults: ClusterFaultsTable;
   simulated_targets: SimulatedTargetsTable;
   simulator_apply_log: SimulatorApplyLogTable;
+  simulated_fences: SimulatedFencesTable;
   projects: ProjectsTable;
   api_tokens: ApiTokensTable;
   access_keys: AccessKeysTable;

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
 import { BoundedMap } from "../domain/bounded-map.js";
 import type { Clock } from "../domain/clock.js";
 import type { FaultQuery, SimulatedCluster, SimulatedFault } from "../drivers/simulated-cluster.js";
 import type { Store } from "./database.js";
 import type { FaultRow } from "./fault-queries.js";
+import type { Database } from "./schema.js";
 
 /** The simulator's state in the service's database: `simulated_targets`, `simulator_apply_log`, `cluster_faults`. */
 export function simulatedClusterStore(store: Store, clock: Clock): SimulatedCluster {
@@ -42,7 +44,8 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
 
     async recordApply(apply) {
       const now = clock.nowMicros();
-      await store.groupCommit.run(async (trx) => {
+      return store.groupCommit.run(async (trx) => {
+        const fenced = apply.fence !== undefined && !(await admitFence(trx, apply.taskId, apply.fence));
         const before = await trx
           .selectFrom("simulated_targets")
           .select("version")
@@ -50,7 +53,7 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
           .where("kind", "=", apply.kind)
           .where("name", "=", apply.name)
           .executeTakeFirst();
-        const changed = !apply.failed && before?.version !== apply.toVersion;
+        const changed = !fenced && !apply.failed && before?.version !== apply.toVersion;
         if (changed) {
           await trx
             .insertInto("simulated_targets")
@@ -77,13 +80,18 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
             target: apply.target,
             run: apply.run,
             attempt: apply.attempt,
-            outcome: apply.failed ? "failed" : changed ? "changed" : "unchanged",
+            outcome: fenced ? "fenced" : apply.failed ? "failed" : changed ? "changed" : "unchanged",
             from_version: apply.fromVersion,
             to_version: apply.toVersion,
             at: now,
           })
           .execute();
+        return !fenced;
       });
+    },
+
+    async admit(taskId, fence) {
+      await store.groupCommit.run((trx) => admitFence(trx, taskId, fence));
     },
 
     async takeFault(query): Promise<SimulatedFault | undefined> {
@@ -116,4 +124,23 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
       return row !== undefined;
     },
   };
+}
+
+/**
+ * Raises the task's remembered fencing token to `fence`; false when a higher one was already seen. The upsert locks
+ * the row (PostgreSQL locks a conflicting row even when it does not update it), so an older worker's apply and a
+ * newer worker's admission are ordered.
+ */
+async function admitFence(trx: Kysely<Database>, taskId: string, fence: number): Promise<boolean> {
+  await trx
+    .insertInto("simulated_fences")
+    .values({ task_id: taskId, fence })
+    .onConflict((oc) => oc.column("task_id").doUpdateSet({ fence }).where("simulated_fences.fence", "<", fence))
+    .execute();
+  const seen = await trx
+    .selectFrom("simulated_fences")
+    .select("fence")
+    .where("task_id", "=", taskId)
+    .executeTakeFirstOrThrow();
+  return seen.fence <= fence;
 }

@@ -69,3 +69,38 @@ describe.each(DIALECTS)("the simulator's apply log, on %s", (dialect) => {
     await expect(expectAppliedOnce(system.store, "node", expected)).rejects.toThrow(/applied more than once/);
   });
 });
+
+describe.each(DIALECTS)("the simulated cluster's fencing, on %s", (dialect) => {
+  it("refuses the apply of a worker whose task a newer worker took over, and logs it as fenced", async () => {
+    const system = await testSystem(dialect, { startEngine: false });
+    try {
+      const clock = systemClock();
+      const simulator = new SimulatorDriver(simulatedClusterStore(system.store, clock), clock, {
+        speed: Number.POSITIVE_INFINITY,
+      });
+      const step = { kind: "node", name: "nodes/batch-1", weight: 10, targets: [], phase: "Running" } as const;
+      const target = { name: "n1", id: "node-1", fromVersion: "v1.28.15-r30", toVersion: "v1.29.15-r50" };
+      const context = (fence: number, attempt: number) => ({
+        taskId: "task-1",
+        clusterId: CLUSTER,
+        step: { ...step, targets: [], attempts: attempt, startedAt: null, finishedAt: null, error: null },
+        stepIndex: 4,
+        attempt,
+        fence,
+      });
+      const planTarget = { ...target, phase: "Init" as const, finishedAt: null };
+      // The newer worker (fence 7) takes over and looks before the old one (fence 5) gets to apply.
+      expect(await simulator.observe(context(7, 2), planTarget)).toBe(false);
+      const stale = await simulator.apply(context(5, 1), planTarget, new AbortController().signal);
+      expect(stale).toMatchObject({ ok: false, failure: { code: "LeaseLost" } });
+      expect(await simulator.observe(context(7, 2), planTarget)).toBe(false);
+      expect(await simulator.apply(context(7, 2), planTarget, new AbortController().signal)).toMatchObject({
+        ok: true,
+      });
+      const log = await system.store.db.selectFrom("simulator_apply_log").select(["outcome"]).orderBy("at").execute();
+      expect(log.map((row) => row.outcome)).toEqual(["fenced", "changed"]);
+    } finally {
+      await system.close();
+    }
+  });
+});

@@ -7,7 +7,7 @@ export async function appliesPerTarget(store: Store, kind: string, taskIds?: rea
     .selectFrom("simulator_apply_log")
     .select(["task_id", "target"])
     .where("step_kind", "=", kind)
-    .where("outcome", "!=", "failed");
+    .where("outcome", "in", ["changed", "unchanged"]);
   if (taskIds) query = query.where("task_id", "in", taskIds);
   const counts = new Map<string, number>();
   for (const { task_id, target } of await query.execute()) {

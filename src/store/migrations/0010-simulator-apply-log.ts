@@ -32,5 +32,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on("simulator_apply_log")
     .columns(["task_id", "step_kind", "target"])
     .execute();
+  // The highest fencing token each task's workers showed the simulated cluster: an older worker's apply is refused.
+  await db.schema
+    .createTable("simulated_fences")
+    .addColumn("task_id", "text", (c) => c.primaryKey())
+    .addColumn("fence", "bigint", (c) => c.notNull())
+    .execute();
   await db.schema.dropTable("simulator_events").execute();
 }
