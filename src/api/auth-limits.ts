@@ -32,12 +32,13 @@ export const DEFAULT_AUTH_LIMITS: AuthLimits = {
   tokenRequestsPerMinute: 60,
 };
 
-/** Limits given in part (tests, a future setting) over the defaults. */
+/** Limits given in part, over the defaults (tests lower or lift them). */
 export type AuthLimitsOverride = {
   readonly failures?: Partial<Record<FailureScope, FailureBackoff>>;
   readonly tokenRequestsPerMinute?: number;
 };
 
+/** The defaults with `override` applied, policy by policy. */
 export function authLimits(override: AuthLimitsOverride = {}): AuthLimits {
   return {
     failures: { ...DEFAULT_AUTH_LIMITS.failures, ...override.failures },

@@ -116,7 +116,7 @@ export function iamRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const { user } = request.body.auth.identity.password;
         const named: FailureSubject = { scope: "password-user", subject: user.name };
-        const subjects = [named, { scope: "password-address", subject: sourceAddress(request) } as const];
+        const subjects: FailureSubject[] = [named, { scope: "password-address", subject: sourceAddress(request) }];
         const counts = await counters.read(subjects);
         const seconds = counters.lockedSeconds(counts);
         if (seconds > 0) {

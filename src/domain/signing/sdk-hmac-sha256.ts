@@ -13,8 +13,8 @@ const UNRESERVED_CHAR_RE = /^[A-Za-z0-9_.~-]$/;
 const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 const CONTENT_SHA256 = "x-sdk-content-sha256";
 const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
-/** Methods whose body the server never reads, so an unsigned body there carries nothing. */
-const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Methods whose body the server never parses (Fastify does not), so an unsigned one there carries nothing. */
+const BODYLESS_METHODS = new Set(["GET", "HEAD"]);
 /** Signs for an unknown access key, so that it costs what a known one does; such a signature never verifies. */
 const UNKNOWN_KEY_SECRET = "no-such-access-key-0000000000000000000000";
 
@@ -123,7 +123,7 @@ export function payloadHash(req: Pick<SignableRequest, "headers" | "body">, sign
 
 /**
  * Why a signed content hash does not cover the body, or null when it does (or none is signed): it must be the body's
- * sha256, or `UNSIGNED-PAYLOAD` on a request without a body or on a read, whose body the server ignores. A bodyless
+ * sha256, or `UNSIGNED-PAYLOAD` on a request without a body or on a GET or HEAD, whose body the server ignores. A bodyless
  * write keeps nothing unsigned: a body added on the way would be refused here.
  */
 export function payloadProblem(
@@ -135,7 +135,7 @@ export function payloadProblem(
   const [claim] = claims;
   if (claims.length !== 1 || claim === undefined) return "payload_hash_mismatch";
   if (claim === UNSIGNED_PAYLOAD) {
-    return req.body.length > 0 && !READ_METHODS.has(req.method.toUpperCase()) ? "unsigned_payload" : null;
+    return req.body.length > 0 && !BODYLESS_METHODS.has(req.method.toUpperCase()) ? "unsigned_payload" : null;
   }
   return claim.toLowerCase() === sha256Hex(req.body) ? null : "payload_hash_mismatch";
 }
