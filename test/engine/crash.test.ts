@@ -50,7 +50,11 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
       Promise.all(
         tasks.map(async ({ cluster, uid }) => {
           const url = `${service.address}/api/v3/projects/${PROJECT}/clusters/${cluster}/operation/upgrade/tasks/${uid}`;
-          return ((await (await fetch(url, { headers })).json()) as { status: { phase: string } }).status.phase;
+          const response = await fetch(url, { headers });
+          const body = (await response.json()) as { status?: { phase: string } };
+          // An acknowledged task must answer across restarts: anything else is the failure itself, shown whole.
+          if (!body.status) throw new Error(`task ${uid} answered ${response.status}: ${JSON.stringify(body)}`);
+          return body.status.phase;
         }),
       );
     let kills = 0;
