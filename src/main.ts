@@ -10,7 +10,7 @@ import { ConfigError, loadConfig, type ServiceConfig } from "./config.js";
 import { systemClock } from "./domain/clock.js";
 import { redactUrlPasswords } from "./domain/url-passwords.js";
 import { ClusterDriverRouter } from "./drivers/cluster-driver-router.js";
-import { SIMULATED_STEP_MS, SimulatorDriver } from "./drivers/simulator.js";
+import { SimulatorDriver } from "./drivers/simulator.js";
 import { CheckTaskRunner } from "./engine/check-runner.js";
 import { prometheusEngineMetrics } from "./engine/engine-metrics.js";
 import { UpgradeEngine } from "./engine/upgrade-engine.js";
@@ -39,15 +39,16 @@ async function main(): Promise<void> {
   const metricsRegistry = new Registry();
   collectDefaultMetrics({ register: metricsRegistry });
 
+  const drivers = new ClusterDriverRouter(
+    store,
+    new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed: config.simSpeed }),
+    clock,
+    logger.child({ component: "hooks" }),
+    { allowPrivateNetworks: config.allowHookPrivateNetworks },
+  );
   const engine = new UpgradeEngine(
     engineStore(store),
-    new ClusterDriverRouter(
-      store,
-      new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed: config.simSpeed }),
-      clock,
-      logger.child({ component: "hooks" }),
-      { allowPrivateNetworks: config.allowHookPrivateNetworks },
-    ),
+    drivers,
     clock,
     {
       owner: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
@@ -61,14 +62,13 @@ async function main(): Promise<void> {
     },
     logger.child({ component: "engine" }),
   );
-  // Pre-checks and backups take the simulator's time for those steps.
   const checkRunner = new CheckTaskRunner(
     checkTaskStore(store),
+    drivers,
     clock,
     {
       pollIntervalMs: config.engine.pollIntervalMs,
-      precheckMs: SIMULATED_STEP_MS.precheck / config.simSpeed,
-      snapshotMs: SIMULATED_STEP_MS.backup / config.simSpeed,
+      holdMs: config.engine.leaseTtlMs,
       precheckValidityMs: PRECHECK_VALIDITY_MS,
     },
     logger.child({ component: "check-runner" }),

@@ -1,3 +1,4 @@
+import type { StepFailure } from "./upgrade-plan.js";
 import { checkUpgradePath, compareVersions, parseVersion } from "./versions.js";
 
 /** Phases of a pre-check task (`PrecheckStatus.phase`). */
@@ -36,6 +37,18 @@ export interface NodeStageStatus {
   readonly itemsStatus: CheckItemStatus[];
 }
 
+/** A pre-check item the cluster itself failed, by its name in `CHECK_ITEMS`, as the cluster's driver reports it. */
+export interface FailedCheckItem {
+  readonly item: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** What the cluster's driver found, or why it could not say (the pre-check then ends `Error`). */
+export type ClusterInspection =
+  | { readonly ok: true; readonly failedItems: readonly FailedCheckItem[] }
+  | { readonly ok: false; readonly failure: StepFailure };
+
 /** A finished pre-check: its phase, a message when it did not succeed, and every item by group. */
 export interface PrecheckResult {
   readonly phase: "Success" | "Failed" | "Error";
@@ -43,8 +56,6 @@ export interface PrecheckResult {
   readonly clusterCheckStatus: { phase: "Success" | "Failed"; itemsStatus: CheckItemStatus[] };
   readonly addonCheckStatus: { phase: "Success" | "Failed"; itemsStatus: CheckItemStatus[] };
   readonly nodeCheckStatus: { phase: "Success" | "Failed"; nodeStageStatus: NodeStageStatus[] };
-  /** IDs of the fault rules this check used up. */
-  readonly consumedFaults: string[];
 }
 
 /** A `skippedCheckItemList` entry: no name skips every item; a node selector limits the skip to those nodes. */
@@ -53,7 +64,7 @@ export interface SkippedCheckItem {
   readonly resourceSelector?: { readonly key: string; readonly values?: readonly string[]; readonly operator: string };
 }
 
-/** The cluster as the pre-check sees it, and the fault rules armed for step `precheck`. */
+/** The cluster as the service's inventory and the cluster's driver see it. */
 export interface PrecheckInput {
   readonly cluster: { readonly version: string; readonly phase: string; readonly hasActiveUpgrade: boolean };
   readonly targetVersion: string;
@@ -70,12 +81,7 @@ export interface PrecheckInput {
     readonly userAgent: string;
     readonly removedIn: string | null;
   }[];
-  readonly faults: readonly {
-    readonly id: string;
-    readonly target: string | null;
-    readonly code: string;
-    readonly message: string;
-  }[];
+  readonly inspection: ClusterInspection;
   readonly skipped: readonly SkippedCheckItem[];
 }
 
@@ -85,7 +91,7 @@ interface ItemDefinition {
   readonly level: ItemLevel;
 }
 
-/** The check items, by the name fault rules (`target`) and `skippedCheckItemList` use. */
+/** The check items, by the name drivers report, fault rules (`target`) and `skippedCheckItemList` use. */
 export const CHECK_ITEMS = {
   UpgradePath: { kind: "Exception", group: "LimitCheck", level: "Fatal" },
   ClusterStatus: { kind: "Exception", group: "MasterCheck", level: "Fatal" },
@@ -96,7 +102,7 @@ export const CHECK_ITEMS = {
 } as const satisfies Record<string, ItemDefinition>;
 export type CheckItemName = keyof typeof CHECK_ITEMS;
 
-/** The item an unnamed `precheck` fault fails: the check itself could not run (phase `Error`). */
+/** The item a failed inspection fails: the check itself could not run (phase `Error`). */
 const EXECUTION_ITEM = { kind: "Exception", group: "ExecuteException", level: "Fatal" } as const;
 
 /** What one rule found. */
@@ -113,15 +119,15 @@ const ADDON_MINOR_LAG = 2;
 
 /**
  * Evaluates the pre-upgrade check against the cluster: upgrade path, cluster health, node pools, deprecated APIs in
- * use, add-on compatibility with the target, and each node's health. Fault rules naming an item fail it; an unnamed
- * one makes the whole check end in `Error`. Skipped items are reported as passed, with what they would have said.
+ * use, add-on compatibility with the target, and each node's health. An item the driver found failing fails; an
+ * inspection that could not run makes the whole check end in `Error`. Skipped items are reported as passed, with
+ * what they would have said.
  */
 export function evaluatePrecheck(input: PrecheckInput): PrecheckResult {
-  const executionFault = input.faults.find((fault) => fault.target === null);
-  if (executionFault) return executionError(executionFault);
-  const itemFaults = firstFaultPerItem(input.faults);
+  if (!input.inspection.ok) return precheckNotRun(input.inspection.failure);
+  const { failedItems } = input.inspection;
   const judge = (name: CheckItemName, finding: Finding, nodeId?: string) =>
-    finalizeItem(name, finding, itemFaults, input.skipped, nodeId);
+    finalizeItem(name, finding, failedItems, input.skipped, nodeId);
 
   const clusterItems = [
     judge("UpgradePath", upgradePathFinding(input)),
@@ -149,36 +155,25 @@ export function evaluatePrecheck(input: PrecheckInput): PrecheckResult {
     clusterCheckStatus: { phase: groupPhase(clusterItems), itemsStatus: clusterItems },
     addonCheckStatus: { phase: groupPhase(addonItems), itemsStatus: addonItems },
     nodeCheckStatus: { phase: groupPhase(nodeStages.flatMap((s) => s.itemsStatus)), nodeStageStatus: nodeStages },
-    consumedFaults: itemFaults.filter((f) => usedBy(f.target, input)).map((f) => f.id),
   };
 }
 
-/** One fault rule per item (the oldest): one check uses up one attempt of it. */
-function firstFaultPerItem(faults: PrecheckInput["faults"]): PrecheckInput["faults"] {
-  return Object.keys(CHECK_ITEMS).flatMap((name) => faults.find((fault) => fault.target === name) ?? []);
-}
-
-function executionError(fault: PrecheckInput["faults"][number]): PrecheckResult {
+/** The result of a pre-check that could not run: phase `Error`, with the reason as its one item. */
+export function precheckNotRun(failure: Omit<StepFailure, "retryable">): PrecheckResult {
   const item: CheckItemStatus = {
     name: "PreCheckExecution",
     ...EXECUTION_ITEM,
     phase: "Failed",
-    message: fault.message,
-    errorCodes: [fault.code],
+    message: failure.message,
+    errorCodes: [failure.code],
   };
   return {
     phase: "Error",
-    message: `pre-check could not run: ${fault.code}: ${fault.message}`,
+    message: `pre-check could not run: ${failure.code}: ${failure.message}`,
     clusterCheckStatus: { phase: "Failed", itemsStatus: [item] },
     addonCheckStatus: { phase: "Success", itemsStatus: [] },
     nodeCheckStatus: { phase: "Success", nodeStageStatus: [] },
-    consumedFaults: [fault.id],
   };
-}
-
-/** Node items exist only when the cluster has nodes; a fault naming an item that did not run is not used up. */
-function usedBy(target: string | null, input: PrecheckInput): boolean {
-  return target !== "NodeStatus" || input.nodes.length > 0;
 }
 
 function groupPhase(items: readonly CheckItemStatus[]): "Success" | "Failed" {
@@ -188,19 +183,19 @@ function groupPhase(items: readonly CheckItemStatus[]): "Success" | "Failed" {
 function finalizeItem(
   name: CheckItemName,
   finding: Finding,
-  faults: PrecheckInput["faults"],
+  failedItems: readonly FailedCheckItem[],
   skipped: readonly SkippedCheckItem[],
   nodeId: string | undefined,
 ): CheckItemStatus {
-  const fault = faults.find((f) => f.target === name);
-  const failed = fault !== undefined || !finding.passed;
-  const message = fault ? fault.message : finding.message;
+  const found = failedItems.find((f) => f.item === name);
+  const failed = found !== undefined || !finding.passed;
+  const message = found ? found.message : finding.message;
   const base = { name, ...CHECK_ITEMS[name], ...(finding.riskSource && { riskSource: finding.riskSource }) };
   if (isSkipped(name, nodeId, skipped)) {
     const note = failed ? `skipped (skippedCheckItemList); it found: ${message}` : "skipped (skippedCheckItemList)";
     return { ...base, level: "Info", phase: "Success", message: note };
   }
-  return { ...base, phase: failed ? "Failed" : "Success", message, ...(fault && { errorCodes: [fault.code] }) };
+  return { ...base, phase: failed ? "Failed" : "Success", message, ...(found && { errorCodes: [found.code] }) };
 }
 
 /** Whether the user asked to skip an item; a resource selector (`node.uid In [...]`) applies to node items only. */

@@ -1,8 +1,15 @@
 import { BoundedMap } from "../domain/bounded-map.js";
 import type { Clock } from "../domain/clock.js";
+import type { ClusterInspection } from "../domain/upgrade-checks.js";
 import type { PlanTarget, StepFailure } from "../domain/upgrade-plan.js";
-import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
-import { findTaskDriver } from "../store/cluster-driver-queries.js";
+import type {
+  ClusterCheckDriver,
+  ClusterDriver,
+  ClusterDriverLookup,
+  StepContext,
+  TargetOutcome,
+} from "../engine/ports.js";
+import { type ClusterDriverRow, findClusterDriver, findTaskDriver } from "../store/cluster-driver-queries.js";
 import type { Store } from "../store/database.js";
 import { findProjectProfile } from "../store/driver-profile-queries.js";
 import { HookDriver, type HookLogger } from "./hook-driver.js";
@@ -14,14 +21,15 @@ const REMEMBERED_TASKS = 4096;
 /**
  * The engine's one driver: sends each step to the driver its task was created with (a copy of the cluster's choice),
  * the simulator unless that was a driver profile. A later change of the cluster's driver never reaches a task under
- * way. The choice is read once per task, so a batch of many targets costs one query.
+ * way. The choice is read once per task, so a batch of many targets costs one query. Pre-checks and backups, which
+ * are not upgrade tasks, use the cluster's current choice.
  */
-export class ClusterDriverRouter implements ClusterDriver {
-  readonly #byTask = new BoundedMap<string, Promise<ClusterDriver>>(REMEMBERED_TASKS);
+export class ClusterDriverRouter implements ClusterDriver, ClusterDriverLookup {
+  readonly #byTask = new BoundedMap<string, Promise<ClusterCheckDriver>>(REMEMBERED_TASKS);
 
   constructor(
     private readonly store: Store,
-    private readonly simulator: ClusterDriver,
+    private readonly simulator: ClusterCheckDriver,
     private readonly clock: Clock,
     private readonly log: HookLogger,
     private readonly network: HookNetwork,
@@ -35,7 +43,11 @@ export class ClusterDriverRouter implements ClusterDriver {
     return (await this.#driverFor(context)).apply(context, target, signal);
   }
 
-  #driverFor(context: StepContext): Promise<ClusterDriver> {
+  async forCluster(clusterId: string): Promise<ClusterCheckDriver> {
+    return this.#driverOf(await findClusterDriver(this.store.db, clusterId));
+  }
+
+  #driverFor(context: StepContext): Promise<ClusterCheckDriver> {
     let driver = this.#byTask.get(context.taskId);
     if (!driver) {
       const loading = this.#load(context.taskId);
@@ -50,8 +62,11 @@ export class ClusterDriverRouter implements ClusterDriver {
     return driver;
   }
 
-  async #load(taskId: string): Promise<ClusterDriver> {
-    const row = await findTaskDriver(this.store.db, taskId);
+  async #load(taskId: string): Promise<ClusterCheckDriver> {
+    return this.#driverOf(await findTaskDriver(this.store.db, taskId));
+  }
+
+  async #driverOf(row: ClusterDriverRow | undefined): Promise<ClusterCheckDriver> {
     if (row?.choice.type !== "profile") return this.simulator;
     const profile = await findProjectProfile(this.store.db, row.projectId, row.choice.profile);
     if (!profile) return new RefusingDriver(profileUnavailable(row.choice.profile));
@@ -71,8 +86,8 @@ function profileUnavailable(profile: string): StepFailure {
   };
 }
 
-/** Does nothing and says so: every target is not done, and applying it fails. */
-class RefusingDriver implements ClusterDriver {
+/** Does nothing and says so: every target is not done, and applying it or inspecting the cluster fails. */
+class RefusingDriver implements ClusterCheckDriver {
   constructor(private readonly failure: StepFailure) {}
 
   async observe(): Promise<boolean> {
@@ -80,6 +95,10 @@ class RefusingDriver implements ClusterDriver {
   }
 
   async apply(): Promise<TargetOutcome> {
+    return { ok: false, failure: this.failure };
+  }
+
+  async inspect(): Promise<ClusterInspection> {
     return { ok: false, failure: this.failure };
   }
 }

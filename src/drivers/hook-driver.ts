@@ -1,7 +1,8 @@
 import type { Clock } from "../domain/clock.js";
 import { type HookDriverConfig, type HookTransport, transportFor } from "../domain/driver-config.js";
+import type { ClusterInspection } from "../domain/upgrade-checks.js";
 import type { PlanTarget, StepFailure, StepKind } from "../domain/upgrade-plan.js";
-import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
+import type { ClusterCheckDriver, StepContext, TargetOutcome } from "../engine/ports.js";
 import { CommandCaller } from "./command-caller.js";
 import type { CallOutcome, HookCaller, HookStepRequest } from "./hook-request.js";
 import { stepRequest } from "./hook-request.js";
@@ -31,7 +32,7 @@ export interface HookLogger {
  * number of times with jittered backoff, and gives up at the step deadline. A target the hook reports done has
  * reached its new version; the engine records it.
  */
-export class HookDriver implements ClusterDriver {
+export class HookDriver implements ClusterCheckDriver {
   readonly #callers = new Map<StepKind, HookCaller>();
 
   constructor(
@@ -60,6 +61,20 @@ export class HookDriver implements ClusterDriver {
       if (this.clock.nowMicros() / 1000 + waitMs > deadline) return { ok: false, failure: this.#deadlineFailure() };
       await this.clock.sleep(waitMs, signal);
     }
+  }
+
+  /**
+   * A pre-check is a `precheck` step call: the hook's "done" passes the cluster-side items, its failure (or silence)
+   * means the check could not run, with the hook's reason.
+   */
+  async inspect(
+    context: StepContext,
+    target: Readonly<PlanTarget>,
+    _request: unknown,
+    signal: AbortSignal,
+  ): Promise<ClusterInspection> {
+    const outcome = await this.apply(context, target, signal);
+    return outcome.ok ? { ok: true, failedItems: [] } : { ok: false, failure: outcome.failure };
   }
 
   /** One call, repeated after transient failures up to `retries` times, never past the deadline. */

@@ -57,6 +57,11 @@ export interface SimulatedCluster {
   admit(taskId: string, fence: number): Promise<void>;
   /** Consumes one attempt of the first armed fault rule matching the step and target. */
   takeFault(query: FaultQuery): Promise<SimulatedFault | undefined>;
+  /**
+   * Consumes one attempt of the oldest armed `fail` rule of step `precheck` whose target is exactly `item`; `null`
+   * asks for a rule naming no item (the check then cannot run).
+   */
+  takeCheckFault(clusterId: string, item: string | null): Promise<SimulatedFault | undefined>;
   /** Whether the rule still exists: deleting a stalling fault ends the stall. */
   faultExists(faultId: string): Promise<boolean>;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from "../domain/clock.js";
+import { CHECK_ITEMS, type ClusterInspection, type FailedCheckItem } from "../domain/upgrade-checks.js";
 import type { PlanTarget, StepKind } from "../domain/upgrade-plan.js";
-import type { ClusterDriver, StepContext, TargetOutcome } from "../engine/ports.js";
+import type { ClusterCheckDriver, InspectionRequest, StepContext, TargetOutcome } from "../engine/ports.js";
 import type { SimulatedCluster, SimulatedTarget } from "./simulated-cluster.js";
 
 /** How long each kind of step takes at `SIM_SPEED=1`: a 3-node cluster upgrades in about a minute. */
@@ -24,7 +25,7 @@ export interface SimulatorOptions {
  * set what each target runs. Every call is logged, so a repeated step shows; the engine records what a step reached
  * in its own inventory.
  */
-export class SimulatorDriver implements ClusterDriver {
+export class SimulatorDriver implements ClusterCheckDriver {
   constructor(
     private readonly cluster: SimulatedCluster,
     private readonly clock: Clock,
@@ -40,8 +41,7 @@ export class SimulatorDriver implements ClusterDriver {
   }
 
   async apply(context: StepContext, target: Readonly<PlanTarget>, signal: AbortSignal): Promise<TargetOutcome> {
-    const durationMs = SIMULATED_STEP_MS[context.step.kind] / this.options.speed;
-    if (durationMs > 0) await this.clock.sleep(durationMs, signal);
+    await this.#take(context.step.kind, signal);
     const fault = await this.cluster.takeFault({
       clusterId: context.clusterId,
       taskId: context.taskId,
@@ -67,6 +67,34 @@ export class SimulatorDriver implements ClusterDriver {
     if (!admitted) return { ok: false, failure: LEASE_LOST };
     if (fault && failed) return { ok: false, failure: fault.failure };
     return { ok: true, reached: { version: target.toVersion } };
+  }
+
+  /**
+   * Answers a pre-check from the fault rules of step `precheck`: one naming no item means the check cannot run;
+   * otherwise the oldest rule of each item fails it (NodeStatus only on a cluster with nodes), one attempt each.
+   */
+  async inspect(
+    context: StepContext,
+    _target: Readonly<PlanTarget>,
+    request: InspectionRequest,
+    signal: AbortSignal,
+  ): Promise<ClusterInspection> {
+    await this.#take("precheck", signal);
+    const unrunnable = await this.cluster.takeCheckFault(context.clusterId, null);
+    if (unrunnable) return { ok: false, failure: unrunnable.failure };
+    const items = Object.keys(CHECK_ITEMS).filter((item) => item !== "NodeStatus" || request.hasNodes);
+    const failedItems: FailedCheckItem[] = [];
+    for (const item of items) {
+      const fault = await this.cluster.takeCheckFault(context.clusterId, item);
+      if (fault) failedItems.push({ item, code: fault.failure.code, message: fault.failure.message });
+    }
+    return { ok: true, failedItems };
+  }
+
+  /** Spends the simulated time of a step of this kind. */
+  async #take(kind: StepKind, signal: AbortSignal): Promise<void> {
+    const durationMs = SIMULATED_STEP_MS[kind] / this.options.speed;
+    if (durationMs > 0) await this.clock.sleep(durationMs, signal);
   }
 
   /** A stall holds the step until its time is up or the fault is deleted. */

@@ -1,3 +1,4 @@
+import type { ClusterInspection } from "../domain/upgrade-checks.js";
 import type {
   ClusterInventory,
   PlanStep,
@@ -113,6 +114,27 @@ export interface StepContext {
 export interface ClusterDriver {
   observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean>;
   apply(context: StepContext, target: Readonly<PlanTarget>, signal: AbortSignal): Promise<TargetOutcome>;
+}
+
+/** What a pre-check asks of the cluster beside the service's own inventory. */
+export interface InspectionRequest {
+  /** Whether the cluster has nodes: node items exist only then. */
+  readonly hasNodes: boolean;
+}
+
+/** The driver of one cluster as pre-checks and backups use it: a backup is `apply` of a `backup` step. */
+export interface ClusterCheckDriver extends ClusterDriver {
+  inspect(
+    context: StepContext,
+    target: Readonly<PlanTarget>,
+    request: InspectionRequest,
+    signal: AbortSignal,
+  ): Promise<ClusterInspection>;
+}
+
+/** Finds the driver a cluster uses now; pre-checks and backups are not tasks of the upgrade engine. */
+export interface ClusterDriverLookup {
+  forCluster(clusterId: string): Promise<ClusterCheckDriver>;
 }
 
 /** What the engine reports for monitoring. */

@@ -94,29 +94,26 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
       await store.groupCommit.run((trx) => admitFence(trx, taskId, fence));
     },
 
-    async takeFault(query): Promise<SimulatedFault | undefined> {
+    async takeFault(query) {
       const candidates = (await faultsOfStep(query)).filter(
         (rule) => rule.target === null || rule.target === query.target,
       );
-      for (const rule of candidates) {
-        const taken = await store.groupCommit.run((trx) =>
-          trx
-            .updateTable("cluster_faults")
-            .set((eb) => ({ remaining: eb("remaining", "-", 1) }))
-            .where("id", "=", rule.id)
-            .where("remaining", ">", 0)
-            .executeTakeFirst(),
-        );
-        if (taken.numUpdatedRows > 0n) {
-          return {
-            id: rule.id,
-            mode: rule.mode === "stall" ? "stall" : "fail",
-            stallMs: rule.stall_ms,
-            failure: { code: rule.error_code, message: rule.message, retryable: rule.retryable === 1 },
-          };
-        }
-      }
-      return undefined;
+      return takeFirst(store, candidates);
+    },
+
+    async takeCheckFault(clusterId, item) {
+      const candidates = await db
+        .selectFrom("cluster_faults")
+        .selectAll()
+        .where("cluster_id", "=", clusterId)
+        .where("step", "=", "precheck")
+        .where("mode", "=", "fail")
+        .where("remaining", ">", 0)
+        .where("target", item === null ? "is" : "=", item)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return takeFirst(store, candidates);
     },
 
     async faultExists(faultId) {
@@ -124,6 +121,29 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
       return row !== undefined;
     },
   };
+}
+
+/** Consumes one attempt of the first rule another process has not used up meanwhile. */
+async function takeFirst(store: Store, candidates: readonly FaultRow[]): Promise<SimulatedFault | undefined> {
+  for (const rule of candidates) {
+    const taken = await store.groupCommit.run((trx) =>
+      trx
+        .updateTable("cluster_faults")
+        .set((eb) => ({ remaining: eb("remaining", "-", 1) }))
+        .where("id", "=", rule.id)
+        .where("remaining", ">", 0)
+        .executeTakeFirst(),
+    );
+    if (taken.numUpdatedRows > 0n) {
+      return {
+        id: rule.id,
+        mode: rule.mode === "stall" ? "stall" : "fail",
+        stallMs: rule.stall_ms,
+        failure: { code: rule.error_code, message: rule.message, retryable: rule.retryable === 1 },
+      };
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -23,7 +23,7 @@ function healthy(overrides: Partial<PrecheckInput> = {}): PrecheckInput {
     ],
     addons: [{ name: "coredns", version: "1.28.4" }],
     deprecatedApis: [],
-    faults: [],
+    inspection: { ok: true, failedItems: [] },
     skipped: [],
     ...overrides,
   };
@@ -40,11 +40,10 @@ const allItems = (result: PrecheckResult) => [
 ];
 
 describe("evaluatePrecheck on a healthy cluster", () => {
-  it("passes every item, grouped as CCE groups them, with no message and no fault used", () => {
+  it("passes every item, grouped as CCE groups them, with no message", () => {
     const result = evaluatePrecheck(healthy());
     expect(result.phase).toBe("Success");
     expect(result.message).toBeNull();
-    expect(result.consumedFaults).toEqual([]);
     expect(result.clusterCheckStatus).toEqual({
       phase: "Success",
       itemsStatus: [
@@ -299,69 +298,52 @@ describe("addonSupports", () => {
   });
 });
 
-describe("evaluatePrecheck: fault rules", () => {
-  const fault = (id: string, target: string | null, code = "Injected") => ({
-    id,
-    target,
-    code,
-    message: `${code} by ${id}`,
+describe("evaluatePrecheck: what the driver found", () => {
+  const found = (...items: [string, string][]): Partial<PrecheckInput> => ({
+    inspection: { ok: true, failedItems: items.map(([item, code]) => ({ item, code, message: `${code} on ${item}` })) },
   });
 
-  it("fails the item a fault names, with the fault's code and message, and uses the fault up", () => {
-    const result = evaluatePrecheck(healthy({ faults: [fault("f1", "DeprecatedAPIs", "DeprecatedApiInUse")] }));
+  it("fails the item the driver found failing, with its code and message, and nothing else", () => {
+    const result = evaluatePrecheck(healthy(found(["DeprecatedAPIs", "DeprecatedApiInUse"])));
     expect(clusterItem(result, "DeprecatedAPIs")).toEqual({
       name: "DeprecatedAPIs",
       kind: "Risk",
       group: "LimitCheck",
       level: "Warning",
       phase: "Failed",
-      message: "DeprecatedApiInUse by f1",
+      message: "DeprecatedApiInUse on DeprecatedAPIs",
       errorCodes: ["DeprecatedApiInUse"],
     });
     expect(result.phase).toBe("Failed");
-    expect(result.consumedFaults).toEqual(["f1"]);
+    expect(result.message).toBe("pre-check failed: DeprecatedAPIs (DeprecatedApiInUse on DeprecatedAPIs)");
     expect(allItems(result).filter((item) => item.phase === "Failed")).toHaveLength(1);
   });
 
-  it("uses the oldest fault of an item only, and one fault per item named", () => {
-    const result = evaluatePrecheck(
-      healthy({
-        faults: [
-          fault("f1", "UpgradePath", "First"),
-          fault("f2", "UpgradePath", "Second"),
-          fault("f3", "ClusterStatus"),
-        ],
-      }),
-    );
-    expect(clusterItem(result, "UpgradePath")).toMatchObject({ errorCodes: ["First"], message: "First by f1" });
-    expect(clusterItem(result, "ClusterStatus").phase).toBe("Failed");
-    expect([...result.consumedFaults].sort()).toEqual(["f1", "f3"]);
+  it("takes the first finding of an item when the driver reports two", () => {
+    const result = evaluatePrecheck(healthy(found(["UpgradePath", "First"], ["UpgradePath", "Second"])));
+    expect(clusterItem(result, "UpgradePath")).toMatchObject({
+      errorCodes: ["First"],
+      message: "First on UpgradePath",
+    });
   });
 
-  it("ignores a fault that names no check item", () => {
-    const result = evaluatePrecheck(healthy({ faults: [fault("f1", "NoSuchItem")] }));
-    expect(result.phase).toBe("Success");
-    expect(result.consumedFaults).toEqual([]);
+  it("ignores a finding that names no check item", () => {
+    expect(evaluatePrecheck(healthy(found(["NoSuchItem", "Odd"]))).phase).toBe("Success");
   });
 
-  it("fails every node's NodeStatus on a NodeStatus fault, and keeps it for later when the cluster has no nodes", () => {
-    const result = evaluatePrecheck(healthy({ faults: [fault("f1", "NodeStatus", "NodeNotReady")] }));
+  it("fails every node's NodeStatus on a NodeStatus finding", () => {
+    const result = evaluatePrecheck(healthy(found(["NodeStatus", "NodeNotReady"])));
     for (const uid of ["uid-1", "uid-2", "uid-3"]) {
       expect(nodeItem(result, uid)).toMatchObject({ phase: "Failed", errorCodes: ["NodeNotReady"] });
     }
-    expect(result.consumedFaults).toEqual(["f1"]);
-    const empty = evaluatePrecheck(healthy({ nodes: [], faults: [fault("f1", "NodeStatus")] }));
-    expect(empty.phase).toBe("Success");
-    expect(empty.consumedFaults).toEqual([]);
   });
 
-  it("ends the whole check in Error on a fault without a target, using only that fault", () => {
-    const result = evaluatePrecheck(
-      healthy({ faults: [fault("f1", "UpgradePath"), fault("f2", null, "CheckerCrashed"), fault("f3", null)] }),
-    );
+  it("ends the whole check in Error when the driver could not inspect the cluster", () => {
+    const failure = { code: "CheckerCrashed", message: "the checker crashed", retryable: false };
+    const result = evaluatePrecheck(healthy({ inspection: { ok: false, failure } }));
     expect(result).toEqual({
       phase: "Error",
-      message: "pre-check could not run: CheckerCrashed: CheckerCrashed by f2",
+      message: "pre-check could not run: CheckerCrashed: the checker crashed",
       clusterCheckStatus: {
         phase: "Failed",
         itemsStatus: [
@@ -371,14 +353,13 @@ describe("evaluatePrecheck: fault rules", () => {
             group: "ExecuteException",
             level: "Fatal",
             phase: "Failed",
-            message: "CheckerCrashed by f2",
+            message: "the checker crashed",
             errorCodes: ["CheckerCrashed"],
           },
         ],
       },
       addonCheckStatus: { phase: "Success", itemsStatus: [] },
       nodeCheckStatus: { phase: "Success", nodeStageStatus: [] },
-      consumedFaults: ["f2"],
     });
   });
 });
@@ -415,9 +396,12 @@ describe("evaluatePrecheck: skippedCheckItemList", () => {
     expect(item).toMatchObject({ level: "Info", phase: "Success", message: "skipped (skippedCheckItemList)" });
   });
 
-  it("skips a faulted item, showing the fault's message and no error code; the fault is still used up", () => {
-    const faults = [{ id: "f1", target: "ClusterStatus", code: "Injected", message: "injected" }];
-    const result = evaluatePrecheck(healthy({ faults, skipped: [{ name: "ClusterStatus" }] }));
+  it("skips an item the driver failed, showing its message and no error code", () => {
+    const inspection = {
+      ok: true,
+      failedItems: [{ item: "ClusterStatus", code: "Injected", message: "injected" }],
+    } as const;
+    const result = evaluatePrecheck(healthy({ inspection, skipped: [{ name: "ClusterStatus" }] }));
     expect(clusterItem(result, "ClusterStatus")).toEqual({
       name: "ClusterStatus",
       kind: "Exception",
@@ -427,7 +411,6 @@ describe("evaluatePrecheck: skippedCheckItemList", () => {
       message: "skipped (skippedCheckItemList); it found: injected",
     });
     expect(result.phase).toBe("Success");
-    expect(result.consumedFaults).toEqual(["f1"]);
   });
 
   it("skips every item with an entry that has no name, and then the check passes", () => {

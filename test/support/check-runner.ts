@@ -1,24 +1,36 @@
 import { systemClock } from "../../src/domain/clock.js";
-import { SIMULATED_STEP_MS } from "../../src/drivers/simulator.js";
+import { ClusterDriverRouter } from "../../src/drivers/cluster-driver-router.js";
+import { SimulatorDriver } from "../../src/drivers/simulator.js";
+import type { HookNetwork } from "../../src/drivers/webhook-network.js";
 import { type CheckRunnerOptions, CheckTaskRunner } from "../../src/engine/check-runner.js";
+import type { ClusterCheckDriver } from "../../src/engine/ports.js";
 import { checkTaskStore } from "../../src/store/check-task-store.js";
 import type { Store } from "../../src/store/database.js";
+import { simulatedClusterStore } from "../../src/store/simulated-cluster-store.js";
 
 const silent = { info() {}, warn() {}, error() {} };
 
-/** A running check runner over `store`, with the simulator's durations `speed` times faster. */
-export function startCheckRunner(store: Store, options: Partial<CheckRunnerOptions> & { speed?: number } = {}) {
-  const speed = options.speed ?? 400;
+/**
+ * A running check runner over `store`, whose clusters' drivers are the simulator, with its durations `speed` times
+ * faster (and wrapped in `wrap`), or their hooks, reaching the network `hookNetwork` lets them.
+ */
+export function startCheckRunner(
+  store: Store,
+  options: Partial<CheckRunnerOptions> & {
+    speed?: number;
+    hookNetwork?: HookNetwork;
+    /** Puts a double around the simulator. */
+    wrap?: (simulator: ClusterCheckDriver) => ClusterCheckDriver;
+  } = {},
+) {
+  const { speed = 400, hookNetwork = { allowPrivateNetworks: false }, wrap = (s) => s, ...settings } = options;
+  const clock = systemClock();
+  const simulator = wrap(new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed }));
   const runner = new CheckTaskRunner(
     checkTaskStore(store),
-    systemClock(),
-    {
-      pollIntervalMs: 10,
-      precheckMs: SIMULATED_STEP_MS.precheck / speed,
-      snapshotMs: SIMULATED_STEP_MS.backup / speed,
-      precheckValidityMs: 3_600_000,
-      ...options,
-    },
+    new ClusterDriverRouter(store, simulator, clock, silent, hookNetwork),
+    clock,
+    { pollIntervalMs: 10, holdMs: 5_000, precheckValidityMs: 3_600_000, ...settings },
     silent,
   );
   runner.start();
