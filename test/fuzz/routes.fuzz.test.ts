@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,34 +49,57 @@ const body = fc.oneof(
 describe("every route under random input", () => {
   let api: Awaited<ReturnType<typeof testApi>>;
   let templates: string[];
+  let tables: string[];
   beforeAll(async () => {
     api = await testApi();
     const doc = (await api.app.inject({ url: "/openapi.json" })).json() as { paths: Record<string, unknown> };
     templates = Object.keys(doc.paths);
+    tables = (await api.store.db.introspection.getTables())
+      .map((table) => table.name)
+      .filter((name) => name !== "auth_failures");
   });
   afterAll(async () => api.close());
 
-  /** Row counts and versions of everything a request could change: equal before and after a rejected request. */
+  it("fingerprints the content of every table but auth_failures: an edit that keeps counts and times shows", async () => {
+    const all = await sql<{ name: string }>`select name from sqlite_master where type = 'table'
+      and name not like 'sqlite_%' and name not like 'kysely_%'`.execute(api.store.db);
+    expect([...tables, "auth_failures"].sort()).toEqual(all.rows.map((row) => row.name).sort());
+    const before = await fingerprint();
+    for (const [table, column, value] of [
+      ["clusters", "phase", "Upgrading"],
+      ["nodes", "version", "v1.99.0"],
+      ["api_tokens", "expires_at", 1],
+    ] as const) {
+      const [row] = (
+        await sql<Record<string, unknown>>`select * from ${sql.table(table)} limit 1`.execute(api.store.db)
+      ).rows;
+      expect(row, `${table} has a seeded row`).toBeDefined();
+      const where = Object.entries(row as Record<string, unknown>)[0] as [string, unknown];
+      const update = (to: unknown) =>
+        sql`update ${sql.table(table)} set ${sql.ref(column)} = ${to} where ${sql.ref(where[0])} = ${where[1]}`.execute(
+          api.store.db,
+        );
+      await update(value);
+      expect(await fingerprint(), `${table}.${column} edited`).not.toBe(before);
+      await update((row as Record<string, unknown>)[column]);
+      expect(await fingerprint(), `${table}.${column} restored`).toBe(before);
+    }
+  });
+
+  /**
+   * A digest of every row of every table the migrations made, so a refused request that changes any byte anywhere
+   * shows. Left out: `auth_failures`, where a refused request's failed authentication is recorded on purpose.
+   */
   async function fingerprint(): Promise<string> {
-    const tables = ["upgrade_tasks", "cluster_faults", "api_tokens", "clusters", "nodes", "addons", "iam_users"];
-    const parts = await Promise.all(
-      tables.map(async (table) => {
-        const row = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(api.store.db);
-        return `${table}:${row.rows[0]?.n}`;
-      }),
-    );
-    const versions = await sql<{
-      v: string;
-    }>`select coalesce(sum(fence), 0) || ':' || coalesce(max(updated_at), 0) as v from upgrade_tasks`.execute(
-      api.store.db,
-    );
-    const clusters = await sql<{
-      v: string;
-    }>`select coalesce(max(updated_at), 0) || ':' || count(*) as v from clusters`.execute(api.store.db);
-    const drivers = await sql<{
-      v: string;
-    }>`select coalesce(max(updated_at), 0) || ':' || count(*) as v from cluster_drivers`.execute(api.store.db);
-    return `${parts.join(",")}|${versions.rows[0]?.v}|${clusters.rows[0]?.v}|${drivers.rows[0]?.v}`;
+    const digest = createHash("sha256");
+    for (const table of tables) {
+      const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(api.store.db);
+      const lines = rows.rows.map((row) =>
+        JSON.stringify(row, (_, value) => (typeof value === "bigint" ? `${value}` : value)),
+      );
+      digest.update(`${table}\n${lines.sort().join("\n")}\n`);
+    }
+    return digest.digest("hex");
   }
 
   async function send(request: FuzzRequest) {
