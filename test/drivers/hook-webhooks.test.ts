@@ -180,7 +180,6 @@ describe.each(DIALECTS)("webhook hooks on %s", (dialect) => {
     const taskId = await system.startUpgrade(CLUSTER, "v1.29");
     await expect.poll(() => held).toBe(true);
     expect((await system.control(CLUSTER, "pause")).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await system.task(CLUSTER, taskId)).status.phase).toBe("Running");
     release.open();
 
@@ -188,9 +187,7 @@ describe.each(DIALECTS)("webhook hooks on %s", (dialect) => {
     const plan = await system.plan(CLUSTER, taskId);
     expect(plan.steps[2]).toMatchObject({ kind: "master", phase: "Success" });
     expect(plan.steps[3]).toMatchObject({ phase: "Init", attempts: 0 });
-    const callsWhenPaused = receiver.calls.length;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(receiver.calls).toHaveLength(callsWhenPaused);
+    expect(await system.runnableTasks()).toEqual([]);
 
     expect((await system.control(CLUSTER, "continue")).status).toBe(200);
     await system.waitForTask(CLUSTER, taskId, (t) => t.status.phase === "Success");

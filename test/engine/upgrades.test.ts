@@ -91,7 +91,7 @@ describe.each(DIALECTS)("upgrades on %s", (dialect) => {
     const plan = await system.plan(CLUSTER, taskId);
     expect(plan.steps[2].phase).toBe("Success");
     expect(plan.steps[3].phase).toBe("Init");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await system.runnableTasks()).toEqual([]);
     expect((await system.task(CLUSTER, taskId)).status).toEqual(paused.status);
 
     expectCceError((await system.control(CLUSTER, "pause")).response, 403, "CCE.01403003");
@@ -106,10 +106,10 @@ describe.each(DIALECTS)("upgrades on %s", (dialect) => {
     const taskId = await system.startUpgrade(CLUSTER, "v1.29");
     expect((await system.control(CLUSTER, "pause")).status).toBe(200);
     expect((await system.task(CLUSTER, taskId)).status.phase).toBe("Pause");
-    system.engine.start();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await system.task(CLUSTER, taskId)).status.phase).toBe("Pause");
+    expect(await system.runnableTasks()).toEqual([]);
     expect((await system.control(CLUSTER, "continue")).status).toBe(200);
+    expect(await system.runnableTasks()).toEqual([taskId]);
+    system.engine.start();
     await system.waitForTask(CLUSTER, taskId, (t) => t.status.phase === "Success");
   });
 

@@ -97,6 +97,14 @@ export async function testSystem(
       (await call("GET", `/ext/v1/projects/${PROJECT}/clusters/${cluster}/upgrade/tasks/${taskId}/plan`)).body,
     control: async (cluster: string, control: "pause" | "continue" | "retry") =>
       call("POST", `${clusterPath(cluster)}/operation/upgrade/${control}`),
+    /**
+     * What any engine could take now, by the engine's own claim: an empty list proves no engine moves a task, without
+     * waiting to see that none did. (A task it returns is claimed by a probe; the test is failing then anyway.)
+     */
+    async runnableTasks(): Promise<string[]> {
+      const claimed = await engineStore(store).claimRunnableTasks("runnable-probe", clock.nowMicros(), 1, 100);
+      return claimed.map((task) => task.id);
+    },
     /** Polls the task over HTTP until `done` holds; fails with the last document after `timeoutMs`. */
     async waitForTask(cluster: string, taskId: string, done: (task: TaskDocument) => boolean, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
