@@ -1,14 +1,21 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * The tests Stryker runs against each mutant (stryker.config.mjs): the domain's unit tests and the engine's tests, on
- * SQLite only. The process and chaos tests (kill -9, SIGTERM, replicas) are left out: they are slow, and they start
- * the unmutated code in child processes, so they could not kill a mutant anyway.
+ * The tests Stryker runs against each mutant (stryker.config.mjs), on SQLite only: for the domain its unit tests and
+ * the AK/SK signature suite, for the engine its contract tests (in memory, manual clocks) and the lease and
+ * driver-failure tests. Process, chaos and the other HTTP suites are left out: they are slow, and the process ones
+ * start unmutated code in child processes.
  */
+const ENGINE_TESTS = [
+  "test/engine/task-run-contract.test.ts",
+  "test/engine/check-runner-contract.test.ts",
+  "test/engine/leases.test.ts",
+  "test/engine/driver-failures.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: ["test/domain/**/*.test.ts", "test/engine/**/*.test.ts"],
-    exclude: ["test/engine/crash.test.ts", "test/engine/hook-crash.test.ts"],
+    include: process.env.MUTATION_SCOPE === "engine" ? ENGINE_TESTS : ["test/domain/**/*.test.ts", "test/security/aksk-signatures.test.ts"],
     env: { TEST_SKIP_POSTGRES: "1" },
     testTimeout: 30_000,
     hookTimeout: 60_000,
