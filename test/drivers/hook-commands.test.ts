@@ -111,6 +111,18 @@ describe.each(DIALECTS)("command hooks on %s", (dialect) => {
     expect(nodes.map((n) => n.version)).toEqual(Array(5).fill("v1.29.15-r50"));
   });
 
+  it("ends the task Failed at the first step when the hook command does not exist, naming the problem", async () => {
+    const profile: HookDriverConfig = { default: { type: "exec", command: ["/nonexistent/cce-step.sh"] } };
+    system = await testSystem(dialect, { seed: profileSeed({ "step-hook": profile }, "step-hook") });
+    const taskId = await system.startUpgrade(CLUSTER, "v1.29");
+    const failed = await system.waitForTask(CLUSTER, taskId, (t) => t.status.phase === "Failed");
+    expect(failed.spec.items?.failureReason).toBe("precheck: HookCommandNotRunnable: the hook command cannot be run");
+    expect(failed.spec.items?.failureReason).not.toContain("/nonexistent");
+    const plan = await system.plan(CLUSTER, taskId);
+    expect(plan.steps[0]).toMatchObject({ kind: "precheck", phase: "Failed" });
+    expect(plan.steps[0].attempts).toBeLessThanOrEqual(3);
+  });
+
   it("calls again after exit 75 with the same key, until exit 0", async () => {
     const hooks = hookDirectory();
     hooks.script("master", "later", "later");
