@@ -15,7 +15,10 @@ const ENGINE_TESTS = [
 
 export default defineConfig({
   test: {
-    include: process.env.MUTATION_SCOPE === "engine" ? ENGINE_TESTS : ["test/domain/**/*.test.ts", "test/security/aksk-signatures.test.ts"],
+    include:
+      process.env.MUTATION_SCOPE === "engine"
+        ? ENGINE_TESTS
+        : ["test/domain/**/*.test.ts", "test/security/aksk-signatures.test.ts"],
     env: { TEST_SKIP_POSTGRES: "1" },
     testTimeout: 30_000,
     hookTimeout: 60_000,

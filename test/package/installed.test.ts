@@ -1,0 +1,64 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The package as a user gets it: `npm pack` of the repository, installed with `npm install <tarball>` into an empty
+ * project, used from plain Node (an .mjs file: no tsx, no dev dependencies).
+ */
+describe("the installed package", () => {
+  const project = mkdtempSync(join(tmpdir(), "cce-upgrade-user-"));
+  const run = (command: string, args: string[], cwd = project) =>
+    execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+  beforeAll(() => {
+    const packed = mkdtempSync(join(tmpdir(), "cce-upgrade-pack-"));
+    run("npm", ["pack", "--pack-destination", packed, "--silent"], process.cwd());
+    const [tarball] = readdirSync(packed).filter((name) => name.endsWith(".tgz"));
+    run("npm", ["init", "-y"]);
+    run("npm", ["install", "--no-audit", "--no-fund", join(packed, tarball as string)]);
+  });
+
+  it("installs without tsx or any dev dependency", () => {
+    expect(existsSync(join(project, "node_modules/cce-upgrade/dist/index.js"))).toBe(true);
+    expect(existsSync(join(project, "node_modules/cce-upgrade/dist/index.d.ts"))).toBe(true);
+    expect(existsSync(join(project, "node_modules/cce-upgrade/LICENSE"))).toBe(true);
+    expect(existsSync(join(project, "node_modules/tsx"))).toBe(false);
+    expect(existsSync(join(project, "node_modules/vitest"))).toBe(false);
+    expect(existsSync(join(project, "node_modules/cce-upgrade/src"))).toBe(false);
+  });
+
+  it("starts two emulators from plain node and upgrades a cluster on one of them", () => {
+    writeFileSync(
+      join(project, "two.mjs"),
+      `import { startEmulator } from "cce-upgrade";
+const [a, b] = await Promise.all([startEmulator({ simSpeed: 400 }), startEmulator()]);
+const { projectId, token, clusterId } = a.demo;
+const headers = { "x-auth-token": token, "content-type": "application/json" };
+const cluster = (e) => \`\${e.url}/api/v3/projects/\${projectId}/clusters/\${clusterId}\`;
+const body = { metadata: { apiVersion: "v3", kind: "UpgradeTask" },
+  spec: { clusterUpgradeAction: { targetVersion: "v1.29", strategy: { type: "inPlaceRollingUpdate" } } } };
+const { uid } = await (await fetch(\`\${cluster(a)}/operation/upgrade\`, { method: "POST", headers, body: JSON.stringify(body) })).json();
+let phase;
+for (const end = Date.now() + 60_000; Date.now() < end && phase !== "Success"; await new Promise((r) => setTimeout(r, 100))) {
+  phase = (await (await fetch(\`\${cluster(a)}/operation/upgrade/tasks/\${uid}\`, { headers })).json()).status.phase;
+}
+const version = async (e) => (await (await fetch(cluster(e), { headers })).json()).spec.version;
+console.log(JSON.stringify({ phase, a: await version(a), b: await version(b) }));
+await Promise.all([a.close(), b.close()]);
+`,
+    );
+    const printed = JSON.parse(run("node", ["two.mjs"]).trim());
+    expect(printed).toEqual({
+      phase: "Success",
+      a: expect.stringMatching(/^v1\.29\./),
+      b: expect.stringMatching(/^v1\.2[0-8]\./),
+    });
+  });
+
+  it("runs the cce-upgrade command from the installed package", () => {
+    expect(run("npx", ["--no-install", "cce-upgrade", "--help"])).toMatch(/serve/);
+  });
+});
