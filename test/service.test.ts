@@ -49,6 +49,23 @@ describe("the service process", () => {
     expect(await second.stop("SIGTERM")).toBe(0);
   });
 
+  it("stops, gracefully, when the user kills the pid of `npm start`", async () => {
+    const service = await startService({ DATABASE_URL: "sqlite::memory:", LOG_LEVEL: "info" }, "npm start");
+    expect((await fetch(`${service.address}/healthz`)).status).toBe(200);
+    await service.stop("SIGTERM");
+    await expect
+      .poll(
+        () =>
+          fetch(`${service.address}/healthz`).then(
+            () => "up",
+            () => "down",
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe("down");
+    expect(service.output()).toContain('"msg":"shutting down"');
+  });
+
   it("applies SEED_FILE instead of the demo", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cce-seed-"));
     const seedFile = join(dir, "seed.json");

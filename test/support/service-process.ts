@@ -14,9 +14,17 @@ export interface ServiceProcess {
   stop(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `src/main.ts` with the given environment on a free port; resolves once it is listening. */
-export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, NODE_ARGS, {
+/**
+ * Starts `src/main.ts` with the given environment on a free port, or `npm start` as a user types it (without its
+ * console build); resolves once it is listening.
+ */
+export async function startService(
+  env: Record<string, string>,
+  via: "node" | "npm start" = "node",
+): Promise<ServiceProcess> {
+  const [command, args] =
+    via === "node" ? [process.execPath, NODE_ARGS] : ["npm", ["start", "--ignore-scripts", "--silent"]];
+  const child = spawn(command, args, {
     env: { ...process.env, PORT: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
