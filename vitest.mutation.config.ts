@@ -8,6 +8,7 @@ import { defineConfig } from "vitest/config";
  */
 const ENGINE_TESTS = [
   "test/engine/task-run-contract.test.ts",
+  "test/engine/upgrade-engine-contract.test.ts",
   "test/engine/check-runner-contract.test.ts",
   "test/engine/leases.test.ts",
   "test/engine/driver-failures.test.ts",

@@ -80,12 +80,14 @@ class RecordingCheckStore implements CheckTaskStore {
     if (this.movedElsewhere.has(task.id)) return undefined;
     return { ...task, fence: task.fence + 1, attempt: task.fence };
   }
-  async extendHold(task: HeldCheckTask): Promise<boolean> {
-    this.moves.push(["extend", task.id]);
+  async extendHold(task: HeldCheckTask, untilMicros: number): Promise<boolean> {
+    this.moves.push(["extend", task.id, untilMicros]);
     return !this.holdsLost.has(task.id);
   }
+  /** What precheckInput answers. */
+  input: Omit<PrecheckInput, "inspection"> = KNOWN;
   async precheckInput(): Promise<Omit<PrecheckInput, "inspection">> {
-    return KNOWN;
+    return this.input;
   }
   async finishPrecheck(task: HeldCheckTask, nowMicros: number, expiresAt: number, result: PrecheckResult) {
     this.moves.push(["finishPrecheck", task.id, task.fence, nowMicros, expiresAt, result.phase, result.message]);
@@ -188,7 +190,7 @@ describe("CheckTaskRunner: a backup is the driver's backup step", () => {
     const [kind, context, target] = driver.calls[0] as Call;
     expect(kind).toBe("apply");
     expect(context).toMatchObject({ taskId: "s", clusterId: "cluster-of-s", stepIndex: 0, attempt: 1, fence: 2 });
-    expect(context.step).toMatchObject({ kind: "backup", name: "master-backup" });
+    expect(context.step).toMatchObject({ kind: "backup", name: "master-backup", phase: "Running", targets: [target] });
     expect(target.name).toBe("master-backup");
   });
 
@@ -238,6 +240,17 @@ describe("CheckTaskRunner: a backup is the driver's backup step", () => {
     expect(errors).toEqual([[{ err: thrown, taskId: "s" }, "a check task's driver threw"]]);
   });
 
+  it("still works on a task at its third hold", async () => {
+    const { store, driver, runner } = setup();
+    store.rounds = [[task("snapshot", "Running", "s", 3)]];
+    await runner.runOnce();
+    expect(driver.calls.map(([kind, context]) => [kind, context.attempt])).toEqual([
+      ["observe", 3],
+      ["apply", 3],
+    ]);
+    expect(store.moves.at(-1)?.[4]).toBe("Success");
+  });
+
   it("ends a task taken over three times Failed, without asking the driver again", async () => {
     const { store, driver, runner } = setup();
     store.rounds = [[task("snapshot", "Running", "s", 4)]];
@@ -267,7 +280,10 @@ describe("CheckTaskRunner: a backup is the driver's backup step", () => {
     store.rounds = [[task("snapshot", "Running", "s")]];
     expect(await runner.runOnce()).toBe(0);
     expect(aborted).toBe(true);
-    expect(store.moves.map(([move]) => move)).toEqual(["hold", "extend"]);
+    expect(store.moves).toEqual([
+      ["hold", "s", NOW, NOW + 30_000],
+      ["extend", "s", NOW + 30_000],
+    ]);
   });
 });
 
@@ -294,6 +310,14 @@ describe("CheckTaskRunner: a pre-check asks the driver about the cluster", () =>
       "Failed",
       "pre-check failed: NodeStatus on n1 (kubelet down)",
     ]);
+  });
+
+  it("tells the driver when the cluster has no nodes", async () => {
+    const { store, driver, runner } = setup();
+    store.input = { ...KNOWN, nodes: [] };
+    store.rounds = [[task("precheck", "Running", "p")]];
+    await runner.runOnce();
+    expect(driver.calls[0]?.[3]).toEqual({ hasNodes: false });
   });
 
   it("ends in Error with the driver's reason when the driver cannot inspect the cluster", async () => {
@@ -349,6 +373,19 @@ describe("CheckTaskRunner's loop", () => {
     await runner.stop();
     expect(aborted).toBe(true);
     expect(store.moves.map((m) => m[0])).toEqual(["hold"]);
+  });
+
+  it("moves a task once while its driver works, though later rounds find it due again", async () => {
+    const { store, driver, clock, runner } = setup();
+    driver.applied = (signal) =>
+      new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    store.rounds = [[task("snapshot", "Running", "s")], [task("snapshot", "Running", "s")]];
+    runner.start();
+    await until(() => clock.sleeps.length === 1, "the first round");
+    clock.wake();
+    await until(() => store.asked.length === 2 && clock.sleeps.length === 2, "the second round");
+    await runner.stop();
+    expect(store.moves.filter(([move]) => move === "hold")).toHaveLength(1);
   });
 
   it("stops without having started", async () => {
