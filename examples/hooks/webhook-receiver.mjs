@@ -1,9 +1,10 @@
 // A small webhook receiver for cce-upgrade's hook driver: it verifies each call with the Standard Webhooks library,
-// then runs the step with a command (by default ./kubeadm-step.sh beside this file), one run per idempotency key.
+// then runs the step with a command (by default ./dry-run-step.sh beside this file, which changes nothing), one run
+// per idempotency key.
 // A template to adapt, not a product: it keeps its runs in memory, so after its own restart it relies on `observe`.
 //
 //   WEBHOOK_SECRET=whsec_… PORT=9000 node examples/hooks/webhook-receiver.mjs
-//   STEP_COMMAND="/path/to/step.sh arg" overrides the command (split on spaces).
+//   STEP_COMMAND="/path/to/step.sh arg" sets the command (split on spaces), e.g. an adapted ./kubeadm-step.sh.
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
@@ -11,7 +12,7 @@ import { Webhook } from "standardwebhooks";
 const secret = process.env.WEBHOOK_SECRET;
 if (!secret) throw new Error("set WEBHOOK_SECRET to the cluster's whsec_… secret");
 const verifier = new Webhook(secret);
-const [program, ...args] = (process.env.STEP_COMMAND ?? new URL("./kubeadm-step.sh", import.meta.url).pathname).split(
+const [program, ...args] = (process.env.STEP_COMMAND ?? new URL("./dry-run-step.sh", import.meta.url).pathname).split(
   /\s+/,
 );
 const POLL_SECONDS = Number(process.env.POLL_SECONDS ?? 5);

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -67,4 +69,57 @@ describe("the example webhook receiver", () => {
     expect(applies).toHaveLength(9);
     expect(new Set(applies).size).toBe(8);
   });
+});
+
+/** A port nobody listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("the README's hook walk-through", () => {
+  let group: number | undefined;
+  afterEach(() => {
+    if (group !== undefined) process.kill(-group, "SIGTERM");
+    group = undefined;
+  });
+
+  it("runs as written, with the dry-run step, to an upgrade that succeeds", async () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("To try the contract end to end"));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(block).toContain("webhook-receiver.mjs");
+    const [hooks, api] = [await freePort(), await freePort()];
+    const dir = mkdtempSync(join(tmpdir(), "cce-walkthrough-"));
+    const script = (block as string)
+      .replaceAll("127.0.0.1:9000", `127.0.0.1:${hooks}`)
+      .replaceAll("PORT=9000", `PORT=${hooks}`)
+      .replaceAll("8090", String(api))
+      .replaceAll("/tmp/", `${dir}/`);
+    const shell = spawn("bash", ["-euc", script], {
+      cwd: new URL("../..", import.meta.url).pathname,
+      env: { ...process.env, DRY_RUN_DIR: join(dir, "dry-run"), LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    group = shell.pid;
+    let output = "";
+    shell.stdout?.on("data", (chunk) => (output += chunk));
+    shell.stderr?.on("data", (chunk) => (output += chunk));
+    const tasks = `http://127.0.0.1:${api}/api/v3/projects/5f1c0e2b7a9d4c3e8b6a1f0d2c4e6a8b/clusters/3f7a2c1e-8b4d-4e6f-9a0b-1c2d3e4f5a6b/operation/upgrade/tasks`;
+    const phase = async () => {
+      const answer = await fetch(tasks, { headers: { "x-auth-token": "demo-token-0123456789" } }).catch(() => null);
+      const body = (await answer?.json()) as { items?: { status: { phase: string } }[] } | undefined;
+      return body?.items?.[0]?.status.phase ?? "none";
+    };
+    await expect.poll(phase, { timeout: 100_000, interval: 500 }).toBe("Success");
+    for (const target of ["precheck", "etcd-backup", "control-plane", "prod-a-defaultpool-1", "prod-a-defaultpool-3"]) {
+      expect(output).toMatch(new RegExp(`apply \\S+:\\d+:${target}:1 → Success`));
+    }
+    // The dry run remembered each step it ran, once.
+    expect(readdirSync(join(dir, "dry-run"))).toHaveLength(6);
+  }, 120_000);
 });
