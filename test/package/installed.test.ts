@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -56,6 +56,15 @@ await Promise.all([a.close(), b.close()]);
       a: expect.stringMatching(/^v1\.29\./),
       b: expect.stringMatching(/^v1\.2[0-8]\./),
     });
+  });
+
+  it("runs the README's in-process snippet as written", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("## In-process, from a test suite"));
+    const snippet = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(snippet).toContain('from "cce-upgrade"');
+    writeFileSync(join(project, "readme.mjs"), snippet as string);
+    expect(run("node", ["readme.mjs"]).trim()).toBe("200 v1.28.15-r30");
   });
 
   it("runs the cce-upgrade command from the installed package", () => {
