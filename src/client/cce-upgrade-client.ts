@@ -208,7 +208,7 @@ export class CceUpgradeClient {
     return pollUntilFinal(() => this.showUpgradeClusterTask(request), options);
   }
 
-  // Callers name the answer's type: the table above holds paths, not types, and nothing checks an answer at run time.
+  // The answer's type is the method's: OPERATIONS holds paths, not types, and, as in the SDKs, no answer is checked.
   async #call<T>(operation: Operation, values: PathValues, parts: CallParts = {}): Promise<T> {
     const path = expandPath(operation.path, { ...values, project_id: this.#projectId });
     return (await this.#transport.send(operation.method, `${path}${queryString(parts.query ?? {})}`, parts.body)) as T;
@@ -217,7 +217,7 @@ export class CceUpgradeClient {
 
 /** Exactly one kind of credential: a token and a key pair together would leave it unclear which one is used. */
 function credentialOf(options: CceUpgradeClientOptions): Credential {
-  const { token, ak, sk, securityToken } = options as Partial<TokenCredential & AccessKeyCredential>;
+  const { token, ak, sk, securityToken } = options;
   if (token !== undefined && ak === undefined && sk === undefined) return { token };
   if (token === undefined && ak !== undefined && sk !== undefined) {
     return { ak, sk, ...(securityToken !== undefined && { securityToken }) };

@@ -7,6 +7,7 @@ export interface TokenCredential {
   readonly token: string;
   readonly ak?: never;
   readonly sk?: never;
+  readonly securityToken?: never;
 }
 
 /** An access key pair; every request is signed with SDK-HMAC-SHA256. `securityToken` goes with STS keys. */
