@@ -1,10 +1,11 @@
 /** What each CLI command does; each returns the process exit code (0 done, 1 the watched task did not succeed). */
-import type { CceClient, PrecheckTask, UpgradeControl, UpgradeRequest, UpgradeTask } from "./cce-client.js";
+import type { CceUpgradeClient, PrecheckTask, UpgradeClusterRequest, UpgradeTask } from "../client/index.js";
+import type { UpgradeControl } from "../domain/upgrade-task.js";
 import { type OutputFormat, printJson, printTable } from "./output.js";
 import { watchTask } from "./watch.js";
 
 export interface CommandContext {
-  readonly client: CceClient;
+  readonly client: CceUpgradeClient;
   readonly output: OutputFormat;
 }
 
@@ -15,8 +16,16 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /** A mistake the user can fix (an unknown cluster name): reported without a stack trace. */
 export class CommandError extends Error {}
 
+/** What `upgrade start` asks for. */
+export interface UpgradeRequest {
+  readonly targetVersion: string;
+  /** Largest node batch (`userDefinedStep`). */
+  readonly batch?: number;
+  readonly onlyUpgrade?: boolean;
+}
+
 export async function listClusters({ client, output }: CommandContext): Promise<number> {
-  const clusters = await client.listClusters();
+  const clusters = (await client.listClusters()).items;
   if (output === "json") printJson(clusters);
   else {
     const rows = clusters.map((c) => [c.metadata.uid, c.metadata.name, c.spec.version, c.status.phase]);
@@ -26,9 +35,9 @@ export async function listClusters({ client, output }: CommandContext): Promise<
 }
 
 /** Accepts a cluster's ID or its name; a name costs one list call. */
-export async function resolveCluster(client: CceClient, idOrName: string): Promise<string> {
+export async function resolveCluster(client: CceUpgradeClient, idOrName: string): Promise<string> {
   if (UUID_RE.test(idOrName)) return idOrName;
-  const match = (await client.listClusters()).find((cluster) => cluster.metadata.name === idOrName);
+  const match = (await client.listClusters()).items.find((cluster) => cluster.metadata.name === idOrName);
   if (!match) throw new CommandError(`no cluster named ${JSON.stringify(idOrName)} in this project`);
   return match.metadata.uid;
 }
@@ -39,7 +48,8 @@ export async function startUpgrade(
   request: UpgradeRequest,
   watch: boolean,
 ): Promise<number> {
-  const taskId = await context.client.startUpgrade(clusterId, request);
+  const started = await context.client.upgradeCluster({ cluster_id: clusterId, body: upgradeBody(request) });
+  const taskId = started.metadata.uid;
   if (watch) return watchUpgrade(context, clusterId, taskId);
   if (context.output === "json") printJson({ taskId });
   else process.stdout.write(`upgrade task ${taskId} started on cluster ${clusterId}\n`);
@@ -47,27 +57,27 @@ export async function startUpgrade(
 }
 
 export async function listTasks({ client, output }: CommandContext, clusterId: string): Promise<number> {
-  const tasks = await client.listUpgradeTasks(clusterId);
+  const tasks = (await client.listUpgradeClusterTasks({ cluster_id: clusterId })).items;
   if (output === "json") printJson(tasks);
   else printTaskTable(tasks);
   return 0;
 }
 
 export async function showTask(context: CommandContext, clusterId: string, taskId: string): Promise<number> {
-  printTask(context.output, await context.client.getUpgradeTask(clusterId, taskId));
+  printTask(context.output, await context.client.showUpgradeClusterTask({ cluster_id: clusterId, task_id: taskId }));
   return 0;
 }
 
 /** Follows an upgrade task to its end: exit 0 on `Success`, 1 on `Failed` with the reason on stderr. */
 export async function watchUpgrade(context: CommandContext, clusterId: string, taskId: string): Promise<number> {
   const task = await watchTask(
-    () => context.client.getUpgradeTask(clusterId, taskId),
+    () => context.client.showUpgradeClusterTask({ cluster_id: clusterId, task_id: taskId }),
     (t) => ({ phase: t.status.phase, percent: Number(t.status.progress) }),
     (t) => UPGRADE_FINAL_PHASES.has(t.status.phase),
   );
   printTask(context.output, task);
   if (task.status.phase === "Success") return 0;
-  const reason = task.spec.items?.failureReason ?? "no reason given";
+  const reason = failureReason(task) ?? "no reason given";
   process.stderr.write(`upgrade task ${taskId} ${task.status.phase}: ${reason}\n`);
   return 1;
 }
@@ -77,7 +87,7 @@ export async function controlUpgrade(
   clusterId: string,
   control: UpgradeControl,
 ): Promise<number> {
-  await client.controlUpgrade(clusterId, control);
+  await CONTROL_CALLS[control](client, clusterId);
   if (output === "json") printJson({ clusterId, control, accepted: true });
   else process.stdout.write(`${control} accepted for cluster ${clusterId}\n`);
   return 0;
@@ -90,13 +100,15 @@ export async function startPrecheck(
   watch: boolean,
 ): Promise<number> {
   const { client, output } = context;
-  const taskId = await client.startPrecheck(clusterId, targetVersion);
+  const body = { apiVersion: "v3", kind: "PreCheckTask", spec: { targetVersion } } as const;
+  const taskId = (await client.createPreCheck({ cluster_id: clusterId, body })).metadata.uid;
+  const read = () => client.showPreCheck({ cluster_id: clusterId, task_id: taskId });
   if (!watch) {
-    printPrecheck(output, await client.getPrecheck(clusterId, taskId));
+    printPrecheck(output, await read());
     return 0;
   }
   const check = await watchTask(
-    () => client.getPrecheck(clusterId, taskId),
+    read,
     (c) => ({ phase: c.status.phase }),
     (c) => PRECHECK_FINAL_PHASES.has(c.status.phase),
   );
@@ -112,7 +124,7 @@ function printTask(output: OutputFormat, task: UpgradeTask): void {
     return;
   }
   printTaskTable([task]);
-  const reason = task.spec.items?.failureReason;
+  const reason = failureReason(task);
   if (reason) process.stdout.write(`failure reason: ${reason}\n`);
 }
 
@@ -135,4 +147,30 @@ function printPrecheck(output: OutputFormat, check: PrecheckTask): void {
   }
   const row = [check.metadata.uid, check.status.phase, check.spec.targetVersion ?? "", check.status.message ?? ""];
   printTable(["pre-check", "phase", "target", "message"], [row]);
+}
+
+const CONTROL_CALLS: Record<UpgradeControl, (client: CceUpgradeClient, clusterId: string) => Promise<unknown>> = {
+  pause: (client, clusterId) => client.pauseUpgradeClusterTask({ cluster_id: clusterId }),
+  continue: (client, clusterId) => client.continueUpgradeClusterTask({ cluster_id: clusterId }),
+  retry: (client, clusterId) => client.retryUpgradeClusterTask({ cluster_id: clusterId }),
+};
+
+function upgradeBody(request: UpgradeRequest): UpgradeClusterRequest["body"] {
+  const rolling = request.batch === undefined ? {} : { inPlaceRollingUpdate: { userDefinedStep: request.batch } };
+  return {
+    metadata: { apiVersion: "v3", kind: "UpgradeTask" },
+    spec: {
+      clusterUpgradeAction: {
+        targetVersion: request.targetVersion,
+        strategy: { type: "inPlaceRollingUpdate", ...rolling },
+        ...(request.onlyUpgrade && { isOnlyUpgrade: true }),
+      },
+    },
+  };
+}
+
+/** `spec.items` is free-form on the wire; the server puts a failed task's reason in it. */
+function failureReason(task: UpgradeTask): string | undefined {
+  const { failureReason: reason } = (task.spec.items ?? {}) as { failureReason?: unknown };
+  return typeof reason === "string" ? reason : undefined;
 }

@@ -1,6 +1,7 @@
 /** `cce-upgrade`: run the service, or drive upgrades of a running one from the command line. */
 import { Command, Option } from "commander";
-import { CceApiError, CceClient, ConnectionError, type UpgradeControl } from "./cce-client.js";
+import { CceUpgradeClient, CceUpgradeClientError, CceUpgradeConnectionError } from "../client/index.js";
+import type { UpgradeControl } from "../domain/upgrade-task.js";
 import {
   type CommandContext,
   CommandError,
@@ -37,7 +38,7 @@ function withClient<O extends object>(handler: Handler<O>) {
     const options = command.optsWithGlobals<O & GlobalOptions>();
     const flags = { endpoint: options.endpoint, projectId: options.project, ...credentialFlags(options) };
     const settings = resolveSettings([flags, environmentLayer(process.env), await profileLayer(options.profile)]);
-    process.exitCode = await handler({ client: new CceClient(settings), output: options.output }, options);
+    process.exitCode = await handler({ client: new CceUpgradeClient(settings), output: options.output }, options);
   };
 }
 
@@ -158,8 +159,10 @@ function parseBatch(value: string): number {
 
 /** One line for the user: CCE's code and message for a refused request, the message for anything else. */
 function describeError(error: unknown): string {
-  if (error instanceof CceApiError) return `${error.code}: ${error.message}`;
-  if (error instanceof SettingsError || error instanceof CommandError || error instanceof ConnectionError) {
+  if (error instanceof CceUpgradeClientError) {
+    return `${error.errorCode ?? `HTTP ${error.httpStatusCode}`}: ${error.errorMsg}`;
+  }
+  if (error instanceof SettingsError || error instanceof CommandError || error instanceof CceUpgradeConnectionError) {
     return error.message;
   }
   return error instanceof Error ? error.message : String(error);

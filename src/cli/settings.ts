@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { ClientSettings, Credential } from "./cce-client.js";
+import type { AccessKeyCredential, CceUpgradeClientOptions, TokenCredential } from "../client/index.js";
 
 const DEFAULT_ENDPOINT = "http://127.0.0.1:8080";
 
@@ -53,17 +53,17 @@ export async function profileLayer(path: string | undefined): Promise<SettingsLa
  * Merges layers, first wins. Endpoint and project are taken field by field; the credential comes whole from the first
  * layer that has one, so a token in the environment never pairs with a secret key from the profile.
  */
-export function resolveSettings(layers: readonly SettingsLayer[]): ClientSettings {
+export function resolveSettings(layers: readonly SettingsLayer[]): CceUpgradeClientOptions {
   const endpoint = layers.find((layer) => layer.endpoint)?.endpoint ?? DEFAULT_ENDPOINT;
   const projectId = layers.find((layer) => layer.projectId)?.projectId;
   if (!projectId) throw new SettingsError("no project: set CCE_PROJECT_ID, --project or projectId in the profile");
   const credential = layers.map(credentialOf).find((found) => found !== undefined);
   if (!credential)
     throw new SettingsError("no credentials: set CCE_TOKEN, or CCE_AK and CCE_SK (or --token/--ak/--sk)");
-  return { endpoint, projectId, credential };
+  return { endpoint, projectId, ...credential };
 }
 
-function credentialOf(layer: SettingsLayer): Credential | undefined {
+function credentialOf(layer: SettingsLayer): TokenCredential | AccessKeyCredential | undefined {
   if (layer.token) return { token: layer.token };
   if (layer.ak && layer.sk) return { ak: layer.ak, sk: layer.sk };
   if (layer.ak || layer.sk) throw new SettingsError("an access key needs both AK and SK");

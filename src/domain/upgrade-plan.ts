@@ -4,7 +4,8 @@ import type { NodePriority, NormalizedUpgradeAction } from "./upgrade-request.js
 export const STEP_KINDS = ["precheck", "backup", "master", "addon", "node"] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
-export type StepPhase = "Init" | "Running" | "Success" | "Failed";
+export const STEP_PHASES = ["Init", "Running", "Success", "Failed"] as const;
+export type StepPhase = (typeof STEP_PHASES)[number];
 
 /** One thing a step changes: the control plane, an add-on or a node. */
 export interface PlanTarget {

@@ -5,7 +5,7 @@ import { type Static, Type } from "typebox";
 import { Compile } from "typebox/compile";
 import type { Clock } from "../domain/clock.js";
 import { DriverProfileSchema, driverProfileProblem, PROFILE_NAME_PATTERN } from "../domain/driver-config.js";
-import { STEP_KINDS } from "../domain/upgrade-plan.js";
+import { FaultRule } from "../domain/fault-rule.js";
 import { resolveVersion } from "../domain/versions.js";
 import { insertSeedDriver } from "./cluster-driver-queries.js";
 import type { Store } from "./database.js";
@@ -29,36 +29,6 @@ const NodePoolSeed = Type.Object(
   { additionalProperties: false },
 );
 
-/** A fault rule: the next `times` attempts of matching steps fail (or stall). Shared with the admin API. */
-export const FaultSeed = Type.Object(
-  {
-    step: Type.Union(STEP_KINDS.map((kind) => Type.Literal(kind))),
-    target: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description: "Node or add-on name, or pre-check item; absent: the first step of the kind.",
-      }),
-    ),
-    times: Type.Integer({ minimum: 1, maximum: 1000, description: "Attempts that fail before one succeeds." }),
-    error: Type.String({
-      minLength: 1,
-      maxLength: 128,
-      description: "Error code shown in the task, e.g. PodEvictionFailure.",
-    }),
-    message: Type.Optional(Type.String({ maxLength: 1024 })),
-    mode: Type.Optional(Type.Union([Type.Literal("fail"), Type.Literal("stall")], { description: "Default fail." })),
-    stallSeconds: Type.Optional(
-      Type.Number({
-        minimum: 0,
-        maximum: 86400,
-        description: "How long a stall lasts (default 3600); deleting the fault ends it.",
-      }),
-    ),
-    retryable: Type.Optional(Type.Boolean({ description: "Let the engine retry the step by itself (default false)." })),
-  },
-  { additionalProperties: false },
-);
-
 const ClusterSeed = Type.Object(
   {
     id: Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" }),
@@ -78,7 +48,7 @@ const ClusterSeed = Type.Object(
         ),
       ),
     ),
-    faults: Type.Optional(Type.Array(FaultSeed, { description: "Faults the simulator injects into upgrades." })),
+    faults: Type.Optional(Type.Array(FaultRule, { description: "Faults the simulator injects into upgrades." })),
     driver: Type.Optional(
       Type.String({
         pattern: PROFILE_NAME_PATTERN,

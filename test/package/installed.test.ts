@@ -67,6 +67,27 @@ await Promise.all([a.close(), b.close()]);
     expect(run("node", ["readme.mjs"]).trim()).toBe("200 v1.28.15-r30");
   });
 
+  it("upgrades a cluster through cce-upgrade/client, signed with the demo access key", () => {
+    expect(existsSync(join(project, "node_modules/cce-upgrade/dist/client/index.d.ts"))).toBe(true);
+    writeFileSync(
+      join(project, "client.mjs"),
+      `import { startEmulator } from "cce-upgrade";
+import { CceUpgradeClient, CceUpgradeClientError } from "cce-upgrade/client";
+const emulator = await startEmulator({ simSpeed: 400 });
+const { projectId, ak, sk, clusterId } = emulator.demo;
+const client = new CceUpgradeClient({ endpoint: emulator.url, projectId, ak, sk });
+const body = { metadata: { apiVersion: "v3", kind: "UpgradeTask" },
+  spec: { clusterUpgradeAction: { targetVersion: "v1.29", strategy: { type: "inPlaceRollingUpdate" } } } };
+const { metadata } = await client.upgradeCluster({ cluster_id: clusterId, body });
+const task = await client.waitForTask({ cluster_id: clusterId, task_id: metadata.uid }, { pollIntervalMs: 100 });
+const missing = await client.showUpgradeClusterTask({ cluster_id: clusterId, task_id: "none" }).catch((e) => e);
+console.log(JSON.stringify({ phase: task.status.phase, error: missing instanceof CceUpgradeClientError && missing.errorCode }));
+await emulator.close();
+`,
+    );
+    expect(JSON.parse(run("node", ["client.mjs"]).trim())).toEqual({ phase: "Success", error: "CCE.01404001" });
+  });
+
   it("runs the cce-upgrade command from the installed package", () => {
     expect(run("npx", ["--no-install", "cce-upgrade", "--help"])).toMatch(/serve/);
   });

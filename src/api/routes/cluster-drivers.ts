@@ -6,26 +6,11 @@ import { findCluster } from "../../store/cluster-queries.js";
 import { findProjectProfile } from "../../store/driver-profile-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
+import { DriverView } from "../schemas/cluster-driver.js";
 import { ClusterParams, withErrors } from "../schemas/common.js";
 
 const DRIVER_PATH = "/ext/v1/projects/:project_id/clusters/:cluster_id/driver";
 
-const TransportKind = Type.Enum(["exec", "webhook"]);
-
-/** What a tenant sees of a cluster's driver: a profile's name and transport kinds, never its commands, URLs or secret. */
-const DriverView = Type.Object(
-  {
-    type: Type.Enum(["simulator", "profile"]),
-    profile: Type.Optional(Type.String()),
-    available: Type.Optional(
-      Type.Boolean({ description: "False when the seed file no longer gives the profile to the project." }),
-    ),
-    transports: Type.Optional(
-      Type.Record(Type.String(), TransportKind, { description: "`default` and each step kind with its own." }),
-    ),
-  },
-  { additionalProperties: false },
-);
 type DriverViewType = Static<typeof DriverView>;
 
 /**

@@ -1,21 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
 import { listNodePools, listNodes } from "../../store/cluster-queries.js";
 import type { ApiContext } from "../context.js";
 import { requireCluster } from "../require-cluster.js";
+import { ClusterNodes } from "../schemas/cluster-nodes.js";
 import { ClusterParams, withErrors } from "../schemas/common.js";
-
-const NodePool = Type.Object({ id: Type.String(), name: Type.String(), nodeCount: Type.Integer() });
-
-const Node = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  pool: Type.String({ description: "ID of the node's pool." }),
-  version: Type.String({ description: "Kubernetes version the node runs." }),
-  status: Type.String(),
-});
-
-const ClusterNodes = Type.Object({ pools: Type.Array(NodePool), items: Type.Array(Node) });
 
 /** Extension: a cluster's node pools and nodes (CCE serves these from other APIs, outside the upgrade family). */
 export function clusterNodeRoutes(context: ApiContext): FastifyPluginAsyncTypebox {

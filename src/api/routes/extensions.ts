@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { FaultRule } from "../../domain/fault-rule.js";
 import { formatGoTime } from "../../domain/go-time.js";
 import type { UpgradePlan } from "../../domain/upgrade-plan.js";
 import { formatProgress } from "../../domain/upgrade-task.js";
@@ -13,26 +14,15 @@ import {
   insertFault,
   listFaults,
 } from "../../store/fault-queries.js";
-import { FaultSeed } from "../../store/seed-file.js";
 import { findUpgradeTask } from "../../store/upgrade-task-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { requireCluster } from "../require-cluster.js";
-import { ClusterParams, FreeObject, TaskParams, withErrors } from "../schemas/common.js";
+import { ClusterParams, TaskParams, withErrors } from "../schemas/common.js";
+import { Fault, FaultList, FaultParams } from "../schemas/fault.js";
+import { UpgradeTaskPlan } from "../schemas/upgrade-plan.js";
 
 const EXT = "/ext/v1/projects/:project_id/clusters/:cluster_id";
-
-const Fault = Type.Object({
-  id: Type.String(),
-  step: Type.String(),
-  target: Type.Union([Type.String(), Type.Null()]),
-  mode: Type.String(),
-  remaining: Type.Integer({ description: "Attempts that will still fail; 0 once spent." }),
-  error: Type.String(),
-  message: Type.String(),
-  retryable: Type.Boolean(),
-  stallSeconds: Type.Number(),
-});
 
 function faultDocument(row: FaultRow) {
   return {
@@ -77,7 +67,7 @@ export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox 
           tags: ["extensions"],
           summary: "The plan of an upgrade task: which step, batch and node is being upgraded.",
           params: TaskParams,
-          response: withErrors({ 200: FreeObject }),
+          response: withErrors({ 200: UpgradeTaskPlan }),
         },
       },
       async (request) => {
@@ -114,7 +104,7 @@ export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox 
           operationId: "ListFaults",
           tags: ["extensions"],
           params: ClusterParams,
-          response: withErrors({ 200: Type.Object({ items: Type.Array(Fault) }) }),
+          response: withErrors({ 200: FaultList }),
         },
       },
       async (request) => {
@@ -133,7 +123,7 @@ export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox 
             "Inject a fault into the simulator: the next `times` matching step attempts fail (or stall). " +
             "`stallSeconds` is capped by the server (FAULT_MAX_STALL_SECONDS, default 600): more is a 400.",
           params: ClusterParams,
-          body: FaultSeed,
+          body: FaultRule,
           response: withErrors({ 201: Fault }),
         },
       },
@@ -151,7 +141,7 @@ export function extensionRoutes(context: ApiContext): FastifyPluginAsyncTypebox 
         schema: {
           operationId: "DeleteFault",
           tags: ["extensions"],
-          params: Type.Object({ ...ClusterParams.properties, fault_id: Type.String({ maxLength: 128 }) }),
+          params: FaultParams,
           response: withErrors({ 204: Type.Null() }),
         },
       },

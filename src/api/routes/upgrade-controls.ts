@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
 import { resetFailedStep, type UpgradePlan } from "../../domain/upgrade-plan.js";
 import { type ControlDecision, decideControl, type UpgradeControl } from "../../domain/upgrade-task.js";
 import {
@@ -12,6 +11,7 @@ import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, withErrors } from "../schemas/common.js";
+import { UpgradeControlResponse } from "../schemas/upgrade-task.js";
 
 const CONTROLS: readonly { control: UpgradeControl; operationId: string; summary: string }[] = [
   {
@@ -56,7 +56,14 @@ export function upgradeControlRoutes(context: ApiContext): FastifyPluginAsyncTyp
     for (const { control, operationId, summary } of CONTROLS) {
       app.post(
         `/api/v3/projects/:project_id/clusters/:cluster_id/operation/upgrade/${control}`,
-        { schema: { operationId, summary, params: ClusterParams, response: withErrors({ 200: Type.Object({}) }) } },
+        {
+          schema: {
+            operationId,
+            summary,
+            params: ClusterParams,
+            response: withErrors({ 200: UpgradeControlResponse }),
+          },
+        },
         async (request) => {
           await applyControl(request.params.project_id, request.params.cluster_id, control);
           return {};

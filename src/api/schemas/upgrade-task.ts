@@ -88,3 +88,6 @@ export const UpgradeTaskList = Type.Object({
   metadata: FreeObject,
   items: Type.Array(UpgradeTask),
 });
+
+/** Pause, Continue and Retry answer an empty object. */
+export const UpgradeControlResponse = Type.Object({});

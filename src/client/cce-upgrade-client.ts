@@ -1,0 +1,226 @@
+import { type AccessKeyCredential, type Credential, HttpTransport, type TokenCredential } from "./http-transport.js";
+import type {
+  Cluster,
+  ClusterDriver,
+  ClusterList,
+  ClusterNodes,
+  ClusterRequest,
+  CreateClusterMasterSnapshotResponse,
+  CreateFaultRequest,
+  CreatePostCheckRequest,
+  CreatePostCheckResponse,
+  CreatePreCheckRequest,
+  CreatePreCheckResponse,
+  CreateUpgradeWorkFlowRequest,
+  Fault,
+  FaultList,
+  FaultRequest,
+  ListClustersRequest,
+  PrecheckTask,
+  PrecheckTaskList,
+  ShowClusterRequest,
+  SnapshotTaskList,
+  TaskRequest,
+  UpdateClusterDriverRequest,
+  UpgradeClusterRequest,
+  UpgradeClusterResponse,
+  UpgradeControlResponse,
+  UpgradeFeatureGates,
+  UpgradeInfo,
+  UpgradePaths,
+  UpgradeTask,
+  UpgradeTaskList,
+  UpgradeTaskPlan,
+  UpgradeWorkFlow,
+  UpgradeWorkFlowList,
+  UpgradeWorkFlowUpdateRequest,
+  WorkflowRequest,
+} from "./operation-types.js";
+import { OPERATIONS, type Operation } from "./operations.js";
+import { expandPath, type PathValues, queryString } from "./request-path.js";
+import { pollUntilFinal, type WaitForTaskOptions } from "./task-waiting.js";
+
+/** Where the server is, which project to act in, and an IAM token or an access key pair. */
+export type CceUpgradeClientOptions = {
+  /** `http(s)://host:port`, e.g. a `startEmulator()` URL. */
+  readonly endpoint: string;
+  readonly projectId: string;
+} & (TokenCredential | AccessKeyCredential);
+
+interface CallParts {
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  readonly body?: unknown;
+}
+
+/**
+ * A typed client of the cce-upgrade API (CCE v3 Cluster Upgrade and the `/ext/v1` extensions). Methods are named like
+ * the official SDK's, take one request object (snake-case path parameters plus `body`) and resolve to the answer's
+ * body; a non-2xx answer rejects with `CceUpgradeClientError`, an endpoint that does not answer with
+ * `CceUpgradeConnectionError`.
+ */
+export class CceUpgradeClient {
+  readonly #projectId: string;
+  readonly #transport: HttpTransport;
+
+  constructor(options: CceUpgradeClientOptions) {
+    this.#projectId = options.projectId;
+    this.#transport = new HttpTransport({
+      endpoint: options.endpoint,
+      projectId: options.projectId,
+      credential: credentialOf(options),
+    });
+  }
+
+  /** Starts an upgrade; the task ID is `metadata.uid` (also `uid`). */
+  upgradeCluster(request: UpgradeClusterRequest): Promise<UpgradeClusterResponse> {
+    return this.#call(OPERATIONS.upgradeCluster, request, { body: request.body });
+  }
+
+  showUpgradeClusterTask(request: TaskRequest): Promise<UpgradeTask> {
+    return this.#call(OPERATIONS.showUpgradeClusterTask, request);
+  }
+
+  listUpgradeClusterTasks(request: ClusterRequest): Promise<UpgradeTaskList> {
+    return this.#call(OPERATIONS.listUpgradeClusterTasks, request);
+  }
+
+  /** Pauses the cluster's current upgrade after its running step. */
+  pauseUpgradeClusterTask(request: ClusterRequest): Promise<UpgradeControlResponse> {
+    return this.#call(OPERATIONS.pauseUpgradeClusterTask, request);
+  }
+
+  continueUpgradeClusterTask(request: ClusterRequest): Promise<UpgradeControlResponse> {
+    return this.#call(OPERATIONS.continueUpgradeClusterTask, request);
+  }
+
+  /** Runs the cluster's failed upgrade again from its failed step. */
+  retryUpgradeClusterTask(request: ClusterRequest): Promise<UpgradeControlResponse> {
+    return this.#call(OPERATIONS.retryUpgradeClusterTask, request);
+  }
+
+  createPreCheck(request: CreatePreCheckRequest): Promise<CreatePreCheckResponse> {
+    return this.#call(OPERATIONS.createPreCheck, request, { body: request.body });
+  }
+
+  showPreCheck(request: TaskRequest): Promise<PrecheckTask> {
+    return this.#call(OPERATIONS.showPreCheck, request);
+  }
+
+  listPreCheckTasks(request: ClusterRequest): Promise<PrecheckTaskList> {
+    return this.#call(OPERATIONS.listPreCheckTasks, request);
+  }
+
+  /** Answered at once: `status.phase` is `Success` when the cluster runs the target version and is healthy. */
+  createPostCheck(request: CreatePostCheckRequest): Promise<CreatePostCheckResponse> {
+    return this.#call(OPERATIONS.createPostCheck, request, { body: request.body });
+  }
+
+  /** Backs up the control plane; the task ID is the top-level `uid`. */
+  createClusterMasterSnapshot(request: ClusterRequest): Promise<CreateClusterMasterSnapshotResponse> {
+    return this.#call(OPERATIONS.createClusterMasterSnapshot, request);
+  }
+
+  listClusterMasterSnapshotTasks(request: ClusterRequest): Promise<SnapshotTaskList> {
+    return this.#call(OPERATIONS.listClusterMasterSnapshotTasks, request);
+  }
+
+  showClusterUpgradeInfo(request: ClusterRequest): Promise<UpgradeInfo> {
+    return this.#call(OPERATIONS.showClusterUpgradeInfo, request);
+  }
+
+  /** Every supported upgrade path; not tied to a project. */
+  listClusterUpgradePaths(): Promise<UpgradePaths> {
+    return this.#call(OPERATIONS.listClusterUpgradePaths, {});
+  }
+
+  listClusterUpgradeFeatureGates(): Promise<UpgradeFeatureGates> {
+    return this.#call(OPERATIONS.listClusterUpgradeFeatureGates, {});
+  }
+
+  /** Answers 201 with the resolved `spec.clusterVersion` and `spec.targetVersion`. */
+  createUpgradeWorkFlow(request: CreateUpgradeWorkFlowRequest): Promise<UpgradeWorkFlow> {
+    return this.#call(OPERATIONS.createUpgradeWorkFlow, request, { body: request.body });
+  }
+
+  listUpgradeWorkFlows(request: ClusterRequest): Promise<UpgradeWorkFlowList> {
+    return this.#call(OPERATIONS.listUpgradeWorkFlows, request);
+  }
+
+  showUpgradeWorkFlow(request: WorkflowRequest): Promise<UpgradeWorkFlow> {
+    return this.#call(OPERATIONS.showUpgradeWorkFlow, request);
+  }
+
+  /** Cancels a workflow, the only change the API supports (`body.status.phase: "Cancel"`). */
+  upgradeWorkFlowUpdate(request: UpgradeWorkFlowUpdateRequest): Promise<UpgradeWorkFlow> {
+    return this.#call(OPERATIONS.upgradeWorkFlowUpdate, request, { body: request.body });
+  }
+
+  showCluster(request: ShowClusterRequest): Promise<Cluster> {
+    const { detail, errorStatus } = request;
+    return this.#call(OPERATIONS.showCluster, request, { query: { detail, errorStatus } });
+  }
+
+  listClusters(request: ListClustersRequest = {}): Promise<ClusterList> {
+    const { detail, status, type, version, errorStatus } = request;
+    return this.#call(OPERATIONS.listClusters, {}, { query: { detail, status, type, version, errorStatus } });
+  }
+
+  /** Extension: the task's steps, batches and nodes, each with its phase and times. */
+  showUpgradeTaskPlan(request: TaskRequest): Promise<UpgradeTaskPlan> {
+    return this.#call(OPERATIONS.showUpgradeTaskPlan, request);
+  }
+
+  /** Extension: the simulator faults waiting for the cluster's next upgrade steps. */
+  listFaults(request: ClusterRequest): Promise<FaultList> {
+    return this.#call(OPERATIONS.listFaults, request);
+  }
+
+  /** Extension: makes the next `times` matching step attempts fail (or stall). */
+  createFault(request: CreateFaultRequest): Promise<Fault> {
+    return this.#call(OPERATIONS.createFault, request, { body: request.body });
+  }
+
+  /** Extension: removes a fault; a stall it causes ends. */
+  async deleteFault(request: FaultRequest): Promise<void> {
+    await this.#call(OPERATIONS.deleteFault, request);
+  }
+
+  /** Extension: whether the simulator or a driver profile (by name) runs the cluster's upgrade steps. */
+  showClusterDriver(request: ClusterRequest): Promise<ClusterDriver> {
+    return this.#call(OPERATIONS.showClusterDriver, request);
+  }
+
+  /** Extension: picks the simulator or a profile the project may use; refused (409) during an upgrade. */
+  updateClusterDriver(request: UpdateClusterDriverRequest): Promise<ClusterDriver> {
+    return this.#call(OPERATIONS.updateClusterDriver, request, { body: request.body });
+  }
+
+  /** Extension: the cluster's node pools and nodes, with each node's version. */
+  listClusterNodes(request: ClusterRequest): Promise<ClusterNodes> {
+    return this.#call(OPERATIONS.listClusterNodes, request);
+  }
+
+  /**
+   * Polls an upgrade task until it is `Success` or `Failed` and resolves with it either way; a `TaskWaitTimeoutError`
+   * (carrying the last task read) when `timeoutMs` passes first.
+   */
+  waitForTask(request: TaskRequest, options: WaitForTaskOptions = {}): Promise<UpgradeTask> {
+    return pollUntilFinal(() => this.showUpgradeClusterTask(request), options);
+  }
+
+  // The answer's type is the method's: OPERATIONS holds paths, not types, and, as in the SDKs, no answer is checked.
+  async #call<T>(operation: Operation, values: PathValues, parts: CallParts = {}): Promise<T> {
+    const path = expandPath(operation.path, { ...values, project_id: this.#projectId });
+    return (await this.#transport.send(operation.method, `${path}${queryString(parts.query ?? {})}`, parts.body)) as T;
+  }
+}
+
+/** Exactly one kind of credential: a token and a key pair together would leave it unclear which one is used. */
+function credentialOf(options: CceUpgradeClientOptions): Credential {
+  const { token, ak, sk, securityToken } = options;
+  if (token !== undefined && ak === undefined && sk === undefined) return { token };
+  if (token === undefined && ak !== undefined && sk !== undefined) {
+    return { ak, sk, ...(securityToken !== undefined && { securityToken }) };
+  }
+  throw new TypeError("CceUpgradeClient needs either token, or ak and sk (with an optional securityToken)");
+}
