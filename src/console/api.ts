@@ -158,11 +158,12 @@ export function apiClient(session: Session, onRefused: () => void = () => {}) {
     showCluster: (id: string) => call<Cluster>("GET", () => cluster(id)),
     listNodes: (id: string) => call<ClusterNodes>("GET", () => `${extCluster(id)}/nodes`),
     upgradeInfo: (id: string) => call<UpgradeInfo>("GET", () => `${cluster(id)}/upgradeinfo`),
-    startPrecheck: (id: string, targetVersion: string) =>
+    /** `skipped` names the check items to skip (skippedCheckItemList). */
+    startPrecheck: (id: string, targetVersion: string, skipped: readonly string[] = []) =>
       call<PrecheckTask>("POST", () => `${cluster(id)}/operation/precheck`, {
         apiVersion: "v3",
         kind: "PreCheckTask",
-        spec: { targetVersion },
+        spec: { targetVersion, skippedCheckItemList: skipped.map((name) => ({ name })) },
       }),
     showPrecheck: (id: string, taskId: string) =>
       call<PrecheckTask>("GET", () => `${cluster(id)}${apiPath`/operation/precheck/tasks/${taskId}`}`),

@@ -120,8 +120,9 @@ const ADDON_MINOR_LAG = 2;
 /**
  * Evaluates the pre-upgrade check against the cluster: upgrade path, cluster health, node pools, deprecated APIs in
  * use, add-on compatibility with the target, and each node's health. An item the driver found failing fails; an
- * inspection that could not run makes the whole check end in `Error`. Skipped items are reported as passed, with
- * what they would have said.
+ * inspection that could not run makes the whole check end in `Error`. A failed `Fatal` item fails the check; failed
+ * `Warning` items (risks) are listed in its message but let it pass, as CCE lets a user go on past risks. Skipped
+ * items are reported as passed, with what they would have said.
  */
 export function evaluatePrecheck(input: PrecheckInput): PrecheckResult {
   if (!input.inspection.ok) return precheckNotRun(input.inspection.failure);
@@ -146,12 +147,12 @@ export function evaluatePrecheck(input: PrecheckInput): PrecheckResult {
     ...addonItems.map((item) => ({ item, where: "" })),
     ...nodeStages.flatMap((stage) => stage.itemsStatus.map((item) => ({ item, where: ` on ${stage.nodeInfo.name}` }))),
   ].filter(({ item }) => item.phase === "Failed");
+  const blocking = failed.some(({ item }) => item.level === "Fatal");
+  const listed = failed.map(({ item, where }) => `${item.name}${where} (${item.message})`).join("; ");
   return {
-    phase: failed.length === 0 ? "Success" : "Failed",
+    phase: blocking ? "Failed" : "Success",
     message:
-      failed.length === 0
-        ? null
-        : `pre-check failed: ${failed.map(({ item, where }) => `${item.name}${where} (${item.message})`).join("; ")}`,
+      failed.length === 0 ? null : `${blocking ? "pre-check failed" : "pre-check passed with warnings"}: ${listed}`,
     clusterCheckStatus: { phase: groupPhase(clusterItems), itemsStatus: clusterItems },
     addonCheckStatus: { phase: groupPhase(addonItems), itemsStatus: addonItems },
     nodeCheckStatus: { phase: groupPhase(nodeStages.flatMap((s) => s.itemsStatus)), nodeStageStatus: nodeStages },

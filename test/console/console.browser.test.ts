@@ -203,6 +203,26 @@ describe.runIf(chromiumInstalled)("web console", () => {
     await expect(taskStatus().getByRole("alert").count()).resolves.toBe(0);
   });
 
+  it("offers to skip a failed pre-check item, and starts past warnings only once the user confirms", async () => {
+    await faults("POST", "", { step: "precheck", target: "ClusterStatus", times: 1, error: "Unhealthy" });
+    await faults("POST", "", { step: "precheck", target: "DeprecatedAPIs", times: 2, error: "DeprecatedApiInUse" });
+    await page.getByRole("link", { name: "shop", exact: true }).click();
+    await page.getByRole("link", { name: "Upgrade this cluster" }).click();
+    await page.getByRole("button", { name: "Run pre-check" }).click();
+    const result = page.getByRole("region", { name: "Pre-check result" });
+    await result.getByText(/pre-check failed: ClusterStatus/).waitFor({ timeout: STEP_TIMEOUT_MS });
+    const start = page.getByRole("button", { name: "Start upgrade" });
+    await expect(start.isDisabled()).resolves.toBe(true);
+
+    await page.getByRole("button", { name: "Skip ClusterStatus and check again" }).click();
+    await result.getByText(/pre-check passed with warnings: DeprecatedAPIs/).waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.getByText("Skipping: ClusterStatus").waitFor();
+    expect(apiRequests.filter((path) => path.endsWith("/operation/precheck")).length).toBeGreaterThanOrEqual(2);
+    await expect(start.isDisabled()).resolves.toBe(true);
+    await page.getByLabel("I have read the warnings above and want to upgrade anyway").check();
+    await expect(start.isEnabled()).resolves.toBe(true);
+  });
+
   it("shows the upgrade history and fits a phone-width screen", async () => {
     await page.setViewportSize({ width: 375, height: 740 });
     await page.getByRole("link", { name: "shop", exact: true }).click();

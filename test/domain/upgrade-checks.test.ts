@@ -227,8 +227,9 @@ describe("evaluatePrecheck: each item fails on its own finding", () => {
       ],
     });
     expect(result.clusterCheckStatus.phase).toBe("Success");
+    expect(result.phase).toBe("Success");
     expect(result.message).toBe(
-      `pre-check failed: AddonCompatibility (upgrade coredns 1.26.4 along with the cluster: too old for ${TO})`,
+      `pre-check passed with warnings: AddonCompatibility (upgrade coredns 1.26.4 along with the cluster: too old for ${TO})`,
     );
   });
 
@@ -314,9 +315,20 @@ describe("evaluatePrecheck: what the driver found", () => {
       message: "DeprecatedApiInUse on DeprecatedAPIs",
       errorCodes: ["DeprecatedApiInUse"],
     });
-    expect(result.phase).toBe("Failed");
-    expect(result.message).toBe("pre-check failed: DeprecatedAPIs (DeprecatedApiInUse on DeprecatedAPIs)");
+    // A Warning item: the check passes, with the risk in its message.
+    expect(result.phase).toBe("Success");
+    expect(result.message).toBe(
+      "pre-check passed with warnings: DeprecatedAPIs (DeprecatedApiInUse on DeprecatedAPIs)",
+    );
     expect(allItems(result).filter((item) => item.phase === "Failed")).toHaveLength(1);
+  });
+
+  it("fails the check on a failed Fatal item, listing the warnings beside it", () => {
+    const result = evaluatePrecheck(healthy(found(["DeprecatedAPIs", "InUse"], ["ClusterStatus", "Down"])));
+    expect(result.phase).toBe("Failed");
+    expect(result.message).toBe(
+      "pre-check failed: ClusterStatus (Down on ClusterStatus); DeprecatedAPIs (InUse on DeprecatedAPIs)",
+    );
   });
 
   it("takes the first finding of an item when the driver reports two", () => {

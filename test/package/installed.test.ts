@@ -67,6 +67,17 @@ await Promise.all([a.close(), b.close()]);
     expect(run("node", ["readme.mjs"]).trim()).toBe("200 v1.28.15-r30");
   });
 
+  it("runs the README's typed-client example as written", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("### An upgrade, start to end"));
+    const snippet = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(snippet).toContain('from "cce-upgrade/client"');
+    writeFileSync(join(project, "client-readme.mjs"), snippet as string);
+    const lines = run("node", ["client-readme.mjs"]).trim().split("\n");
+    expect(lines.at(-1)).toBe("Success");
+    expect(lines.at(-2)).toBe("Success 100.00");
+  });
+
   it("upgrades a cluster through cce-upgrade/client, signed with the demo access key", () => {
     expect(existsSync(join(project, "node_modules/cce-upgrade/dist/client/index.d.ts"))).toBe(true);
     writeFileSync(

@@ -50,6 +50,8 @@ function WizardForm({ api, clusterId, targets, pools }: WizardFormProps) {
   const [poolOrder, setPoolOrder] = useState(pools);
   const [backup, setBackup] = useState(false);
   const [precheckId, setPrecheckId] = useState<string>();
+  const [skipped, setSkipped] = useState<string[]>([]);
+  const [risksAccepted, setRisksAccepted] = useState(false);
   const [progressNote, setProgressNote] = useState<string>();
   const [error, setError] = useState<Error>();
 
@@ -59,16 +61,22 @@ function WizardForm({ api, clusterId, targets, pools }: WizardFormProps) {
     (task) => task !== undefined && !CHECK_DONE.includes(task.status.phase),
   );
   const checkPassed = precheck.data?.status.phase === "Success";
+  const failedItems = precheck.data ? itemsOf(precheck.data).filter(({ item }) => item.phase === "Failed") : [];
+  // A check that passed with failed Warning items (risks) lets the user go on once they confirm.
+  const risks = checkPassed && failedItems.length > 0;
 
   const changeTarget = (version: string) => {
     setTarget(version);
     setPrecheckId(undefined);
+    setSkipped([]);
   };
 
-  const runPrecheck = async () => {
+  const runPrecheck = async (skipping: string[] = skipped) => {
     setError(undefined);
+    setRisksAccepted(false);
+    setSkipped(skipping);
     try {
-      setPrecheckId((await api.startPrecheck(clusterId, target)).metadata.uid);
+      setPrecheckId((await api.startPrecheck(clusterId, target, skipping)).metadata.uid);
     } catch (failure) {
       setError(failure as Error);
     }
@@ -103,11 +111,27 @@ function WizardForm({ api, clusterId, targets, pools }: WizardFormProps) {
       </select>
 
       <h2>2. Pre-check</h2>
-      <p className="hint">The upgrade can start once a pre-check of this target has passed.</p>
-      <button type="button" onClick={runPrecheck}>
+      <p className="hint">
+        The upgrade can start once a pre-check of this target has passed; warnings need your confirmation, and a failed
+        item can be skipped.
+      </p>
+      <button type="button" onClick={() => runPrecheck()}>
         Run pre-check
       </button>
+      {skipped.length > 0 && <p className="hint">Skipping: {skipped.join(", ")}</p>}
       {precheck.data && <PrecheckResult task={precheck.data} />}
+      {precheck.data?.status.phase === "Failed" &&
+        [...new Set(failedItems.map(({ item }) => item.name))].map((name) => (
+          <button key={name} type="button" onClick={() => runPrecheck([...skipped, name])}>
+            Skip {name} and check again
+          </button>
+        ))}
+      {risks && (
+        <label className="check">
+          <input type="checkbox" checked={risksAccepted} onChange={(event) => setRisksAccepted(event.target.checked)} />{" "}
+          I have read the warnings above and want to upgrade anyway
+        </label>
+      )}
 
       <h2>3. Strategy</h2>
       <label htmlFor="batch">Largest batch of nodes upgraded at once</label>
@@ -131,7 +155,11 @@ function WizardForm({ api, clusterId, targets, pools }: WizardFormProps) {
 
       <ErrorNotice error={error ?? precheck.error} />
       {progressNote && <output aria-live="polite">{progressNote}</output>}
-      <button type="submit" className="primary" disabled={!checkPassed || progressNote !== undefined}>
+      <button
+        type="submit"
+        className="primary"
+        disabled={!checkPassed || (risks && !risksAccepted) || progressNote !== undefined}
+      >
         Start upgrade
       </button>
     </form>
@@ -174,15 +202,21 @@ function PoolOrder({ pools, onChange }: { pools: Pool[]; onChange: (pools: Pool[
   );
 }
 
-function PrecheckResult({ task }: { task: PrecheckTask }) {
+/** Every item of a pre-check with what it is about: the cluster, the add-ons or a node. */
+function itemsOf(task: PrecheckTask): { subject: string; item: CheckItem }[] {
   const { status } = task;
-  const items: { subject: string; item: CheckItem }[] = [
+  return [
     ...status.clusterCheckStatus.itemsStatus.map((item) => ({ subject: "cluster", item })),
     ...status.addonCheckStatus.itemsStatus.map((item) => ({ subject: "add-ons", item })),
     ...status.nodeCheckStatus.nodeStageStatus.flatMap((node) =>
       node.itemsStatus.map((item) => ({ subject: node.nodeInfo.name, item })),
     ),
   ];
+}
+
+function PrecheckResult({ task }: { task: PrecheckTask }) {
+  const { status } = task;
+  const items = itemsOf(task);
   return (
     <section aria-label="Pre-check result" aria-live="polite" className="precheck">
       <p>
