@@ -65,6 +65,8 @@ export interface UpgradeTask {
 export interface PlanTarget {
   name: string;
   pool?: string;
+  fromVersion: string;
+  toVersion: string;
   phase: string;
 }
 
@@ -74,6 +76,9 @@ export interface PlanStep {
   batch?: number;
   phase: string;
   attempts: number;
+  /** Go `time.Time.String()` layout. */
+  startedAt: string | null;
+  finishedAt: string | null;
   error: { code: string; message: string } | null;
   targets: PlanTarget[];
 }

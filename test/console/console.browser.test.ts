@@ -162,7 +162,10 @@ describe.runIf(chromiumInstalled)("web console", () => {
     await upgradeInWizard("v1.29.15-r50", { backup: true });
     await progressAt(100).waitFor({ timeout: STEP_TIMEOUT_MS });
     await phaseBadge(taskStatus(), "Success").waitFor();
-    await expect(page.getByRole("list", { name: "Node batch 2 targets" }).textContent()).resolves.toMatch(/Success/);
+    const batch = page.getByRole("list", { name: "Node batch 2 targets" });
+    await expect(batch.textContent()).resolves.toMatch(/shop-\S+ ?Success ?v1\.29\.15-r50/);
+    const head = page.locator(".plan-step", { hasText: "Node batch 2" }).locator(".plan-step-head");
+    await expect(head.textContent()).resolves.toMatch(/Success\d+\.\d s/);
   });
 
   it("pauses and continues, shows a failure with its reason, and retries to success", async () => {
@@ -248,6 +251,14 @@ describe.runIf(chromiumInstalled)("web console", () => {
       await page.waitForTimeout(50);
     }
   }
+
+  it("serves the favicon the page links to", async () => {
+    const icon = await page.evaluate<string>("document.querySelector('link[rel=icon]')?.href ?? ''");
+    expect(icon).toBe(`${service.address}/console/favicon.svg`);
+    const answer = await fetch(icon);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("content-type")).toMatch(/^image\/svg\+xml/);
+  });
 
   it("puts a cluster ID from the URL into API paths as one encoded segment", async () => {
     const encoded = "..%2F..%2Fv3%2Fauth%2Ftokens";

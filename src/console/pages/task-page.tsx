@@ -89,13 +89,38 @@ function stepTitle(step: PlanStep): string {
   return step.name;
 }
 
+/** Milliseconds since the epoch of a Go `time.Time.String()` text (`2026-12-02 01:32:03.854122 +0000 UTC`). */
+function goTimeMillis(text: string): number | undefined {
+  const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d{1,3})?\d* ([+-]\d{2})(\d{2})/.exec(text);
+  if (!match) return undefined;
+  const [, date, time, fraction = "", hours, minutes] = match;
+  return Date.parse(`${date}T${time}${fraction}${hours}:${minutes}`);
+}
+
+/** How long a step took, or has taken so far while it runs. */
+function stepDuration(step: PlanStep): string | undefined {
+  const started = step.startedAt ? goTimeMillis(step.startedAt) : undefined;
+  if (started === undefined) return undefined;
+  const ended = step.finishedAt ? goTimeMillis(step.finishedAt) : Date.now();
+  if (ended === undefined) return undefined;
+  const seconds = Math.max(0, ended - started) / 1000;
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
+/** The version a node runs: the target once its step succeeded, else where it goes from and to. */
+function targetVersion(target: PlanStep["targets"][number]): string {
+  return target.phase === "Success" ? target.toVersion : `${target.fromVersion} → ${target.toVersion}`;
+}
+
 function PlanStepItem({ step }: { step: PlanStep }) {
   const showTargets = step.kind === "node" || step.kind === "addon";
+  const duration = stepDuration(step);
   return (
     <li className={`plan-step plan-step-${step.phase.toLowerCase()}`}>
       <div className="plan-step-head">
         <span className="plan-step-name">{stepTitle(step)}</span>
         <PhaseBadge phase={step.phase} />
+        {duration && <span className="hint">{duration}</span>}
         {step.attempts > 1 && <span className="hint">attempt {step.attempts}</span>}
       </div>
       {step.error && (
@@ -107,7 +132,8 @@ function PlanStepItem({ step }: { step: PlanStep }) {
         <ul className="plan-targets" aria-label={`${stepTitle(step)} targets`}>
           {step.targets.map((target) => (
             <li key={target.name}>
-              <span>{target.name}</span> <PhaseBadge phase={target.phase} />
+              <span>{target.name}</span> <PhaseBadge phase={target.phase} />{" "}
+              <span className="hint">{targetVersion(target)}</span>
             </li>
           ))}
         </ul>
