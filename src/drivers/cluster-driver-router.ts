@@ -6,6 +6,7 @@ import type {
   ClusterCheckDriver,
   ClusterDriver,
   ClusterDriverLookup,
+  InspectionRequest,
   StepContext,
   TargetOutcome,
 } from "../engine/ports.js";
@@ -41,6 +42,15 @@ export class ClusterDriverRouter implements ClusterDriver, ClusterDriverLookup {
 
   async apply(context: StepContext, target: Readonly<PlanTarget>, signal: AbortSignal): Promise<TargetOutcome> {
     return (await this.#driverFor(context)).apply(context, target, signal);
+  }
+
+  async inspect(
+    context: StepContext,
+    target: Readonly<PlanTarget>,
+    request: InspectionRequest,
+    signal: AbortSignal,
+  ): Promise<ClusterInspection> {
+    return (await this.#driverFor(context)).inspect(context, target, request, signal);
   }
 
   async forCluster(clusterId: string): Promise<ClusterCheckDriver> {

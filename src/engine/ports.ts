@@ -1,4 +1,4 @@
-import type { ClusterInspection } from "../domain/upgrade-checks.js";
+import type { ClusterInspection, PrecheckInput } from "../domain/upgrade-checks.js";
 import type {
   ClusterInventory,
   PlanStep,
@@ -81,6 +81,8 @@ export interface EngineStore {
   commit(lease: Lease, change: TaskChange, nowMicros: number): Promise<CommitOutcome>;
   /** The cluster's pools, nodes and add-ons, for planning. */
   clusterInventory(clusterId: string): Promise<ClusterInventory>;
+  /** What the pre-check rules read of the cluster: its nodes with their status, add-ons and deprecated APIs in use. */
+  checkInventory(clusterId: string): Promise<Pick<PrecheckInput, "nodes" | "addons" | "deprecatedApis">>;
 }
 
 /** What a step does to one target, as the driver reports it: what it reached, or a failure as data. */
@@ -114,6 +116,16 @@ export interface StepContext {
 export interface ClusterDriver {
   observe(context: StepContext, target: Readonly<PlanTarget>): Promise<boolean>;
   apply(context: StepContext, target: Readonly<PlanTarget>, signal: AbortSignal): Promise<TargetOutcome>;
+  /**
+   * Asks the cluster what a pre-check asks it; with it, an upgrade's embedded pre-check runs the standalone one's
+   * rules. A driver without it runs the pre-check step as any other step (`apply`).
+   */
+  inspect?(
+    context: StepContext,
+    target: Readonly<PlanTarget>,
+    request: InspectionRequest,
+    signal: AbortSignal,
+  ): Promise<ClusterInspection>;
 }
 
 /** What a pre-check asks of the cluster beside the service's own inventory. */

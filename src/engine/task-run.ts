@@ -9,6 +9,7 @@ import {
   type StepKind,
   type UpgradePlan,
 } from "../domain/upgrade-plan.js";
+import { runEmbeddedPrecheck } from "./embedded-precheck.js";
 import type {
   ClaimedTask,
   ClusterDriver,
@@ -249,7 +250,7 @@ async function runTarget(
   try {
     // Only a step that ran before (a crash, a lost lease, a retry) can have changed the cluster: ask first then.
     const done = context.attempt > 1 && (await deps.driver.observe(context, target));
-    outcome = done ? { ok: true } : await deps.driver.apply(context, target, signal);
+    outcome = done ? { ok: true } : await applyTarget(context, target, deps, signal);
   } catch (error) {
     // The run's own abort (lost lease, drain) is not the driver's failure.
     signal.throwIfAborted();
@@ -260,6 +261,20 @@ async function runTarget(
   target.phase = outcome.ok ? "Success" : "Failed";
   target.finishedAt = outcome.ok ? deps.clock.nowMicros() : null;
   return outcome;
+}
+
+/** What a target's step does: the pre-check by the standalone pre-check's rules when the driver can inspect. */
+function applyTarget(
+  context: StepContext,
+  target: PlanTarget,
+  deps: TaskRunDeps,
+  signal: AbortSignal,
+): Promise<TargetOutcome> {
+  const { driver } = deps;
+  if (context.step.kind === "precheck" && driver.inspect) {
+    return runEmbeddedPrecheck(context, target, deps.store, driver.inspect.bind(driver), signal);
+  }
+  return driver.apply(context, target, signal);
 }
 
 /**

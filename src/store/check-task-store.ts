@@ -2,6 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { PrecheckInput, SkippedCheckItem } from "../domain/upgrade-checks.js";
 import { ACTIVE_TASK_PHASES } from "../domain/upgrade-task.js";
 import type { CheckTaskStore, DueCheckTask } from "../engine/check-runner.js";
+import { readCheckInventory } from "./check-inventory.js";
 import type { Store } from "./database.js";
 import type { Database } from "./schema.js";
 
@@ -103,31 +104,10 @@ async function precheckInput(trx: Kysely<Database>, taskId: string): Promise<Omi
     .where("phase", "in", ACTIVE_TASK_PHASES)
     .limit(1)
     .executeTakeFirst();
-  const nodes = await trx
-    .selectFrom("nodes")
-    .select(["id", "name", "pool_id", "status", "version"])
-    .where("cluster_id", "=", clusterId)
-    .orderBy("pool_id")
-    .orderBy("name")
-    .execute();
-  const addons = await trx
-    .selectFrom("addons")
-    .select(["name", "version"])
-    .where("cluster_id", "=", clusterId)
-    .orderBy("name")
-    .execute();
-  const apis = await trx
-    .selectFrom("cluster_deprecated_apis")
-    .select(["url", "user_agent", "removed_in"])
-    .where("cluster_id", "=", clusterId)
-    .orderBy("url")
-    .execute();
   return {
     cluster: { version: task.version, phase: task.phase, hasActiveUpgrade: active !== undefined },
     targetVersion: task.targetVersion,
-    nodes: nodes.map((n) => ({ id: n.id, name: n.name, poolId: n.pool_id, status: n.status, version: n.version })),
-    addons,
-    deprecatedApis: apis.map((api) => ({ url: api.url, userAgent: api.user_agent, removedIn: api.removed_in })),
+    ...(await readCheckInventory(trx, clusterId)),
     skipped: JSON.parse(task.skippedItems) as SkippedCheckItem[],
   };
 }

@@ -2,6 +2,7 @@ import { type Kysely, type Selectable, sql } from "kysely";
 import type { ClusterInventory, UpgradePlan } from "../domain/upgrade-plan.js";
 import type { NormalizedUpgradeAction } from "../domain/upgrade-request.js";
 import type { ClaimedTask, CommitOutcome, EngineStore, Lease, TaskChange } from "../engine/ports.js";
+import { readCheckInventory } from "./check-inventory.js";
 import type { Store } from "./database.js";
 import type { Database, UpgradeTasksTable } from "./schema.js";
 import { recordReachedTargets } from "./target-versions.js";
@@ -54,6 +55,8 @@ export function engineStore(store: Store): EngineStore {
     async clusterInventory(clusterId) {
       return readInventory(db, clusterId);
     },
+
+    checkInventory: (clusterId) => readCheckInventory(db, clusterId),
   };
 }
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Clock } from "../../src/domain/clock.js";
+import type { ClusterInspection } from "../../src/domain/upgrade-checks.js";
 import {
   type ClusterInventory,
   type PlanStep,
@@ -14,6 +15,7 @@ import type {
   ClusterDriver,
   CommitOutcome,
   EngineStore,
+  InspectionRequest,
   Lease,
   StepContext,
   TargetOutcome,
@@ -128,6 +130,14 @@ class RecordingStore implements EngineStore {
   async clusterInventory(clusterId: string): Promise<ClusterInventory> {
     this.inventoryReads.push(clusterId);
     return this.inventory;
+  }
+
+  /** Node statuses the pre-check rules see; Active unless the test says otherwise. */
+  readonly nodeStatus = new Map<string, string>();
+
+  async checkInventory() {
+    const nodes = this.inventory.nodes.map((node) => ({ ...node, status: this.nodeStatus.get(node.name) ?? "Active" }));
+    return { nodes, addons: this.inventory.addons, deprecatedApis: [] };
   }
 }
 
@@ -371,6 +381,46 @@ describe("a step that ran before", () => {
     Object.assign(batch.targets[0] as PlanTarget, { phase: "Success", finishedAt: 2 });
     await run(claimed({ phase: "Queuing", plan, cursor: 5 }));
     expect(driver.calls.map((c) => c.target)).toEqual(["n3", "n3"]);
+  });
+});
+
+describe("the embedded pre-check", () => {
+  /** The scripted driver, able to inspect: `found` is what its inspection answers. */
+  function inspecting(driver: ScriptedDriver, found: ClusterInspection) {
+    const requests: InspectionRequest[] = [];
+    return Object.assign(driver, {
+      requests,
+      async inspect(_context: StepContext, _target: Readonly<PlanTarget>, request: InspectionRequest) {
+        requests.push(request);
+        return found;
+      },
+    });
+  }
+
+  it("runs the standalone pre-check's rules: a node that is not Active fails the step, and no apply is made", async () => {
+    const { store, driver, run } = setup();
+    const inspector = inspecting(driver, { ok: true, failedItems: [] });
+    store.nodeStatus.set("n2", "Abnormal");
+    expect(await run(claimed())).toBe("failed");
+    expect(driver.applied()).toEqual([]);
+    expect(inspector.requests).toEqual([{ hasNodes: true }]);
+    expect(store.commits.at(-1)?.change.failureReason).toBe(
+      "precheck: PreCheckFailed: pre-check failed: NodeStatus on n2 (the node is Abnormal)",
+    );
+  });
+
+  it("passes past warnings the driver found, as the standalone pre-check does, and goes on", async () => {
+    const { driver, run } = setup();
+    inspecting(driver, { ok: true, failedItems: [{ item: "DeprecatedAPIs", code: "InUse", message: "old API" }] });
+    expect(await run(claimed())).toBe("finished");
+    expect(driver.applied()).toEqual(TARGETS.slice(1));
+  });
+
+  it("fails with the driver's own failure when it cannot inspect the cluster", async () => {
+    const { store, driver, run } = setup();
+    inspecting(driver, { ok: false, failure: { code: "HookUnreachable", message: "refused", retryable: false } });
+    expect(await run(claimed())).toBe("failed");
+    expect(store.commits.at(-1)?.change.failureReason).toBe("precheck: HookUnreachable: refused");
   });
 });
 

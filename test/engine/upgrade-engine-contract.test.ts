@@ -74,6 +74,9 @@ class ScriptedStore implements EngineStore {
   async clusterInventory(): Promise<ClusterInventory> {
     return { version: "v1.28.15-r30", pools: [], nodes: [], addons: [] };
   }
+  async checkInventory() {
+    return { nodes: [], addons: [], deprecatedApis: [] };
+  }
 }
 
 /** Each apply waits until the test finishes its task (`finish`), or its signal aborts. */
