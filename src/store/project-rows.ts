@@ -1,5 +1,6 @@
-import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "./schema.js";
+import { inSlices } from "./seed-ownership.js";
 
 /** How many rows of each kind a project has, or had: what a reset or a restore reports. */
 export interface ProjectRowCounts {
@@ -23,15 +24,11 @@ export interface ProjectRowCounts {
 const clustersOf = (db: Kysely<Database>, projectId: string) =>
   db.selectFrom("clusters").select("id").where("project_id", "=", projectId);
 
-/** The simulator's fences of the project's tasks: the ones it gives a worker a fencing token for. */
-const ofProjectTasks =
-  (projectId: string) =>
-  (eb: ExpressionBuilder<Database, "simulated_fences">): Expression<SqlBool> =>
-    eb.or(
-      (["upgrade_tasks", "precheck_tasks", "snapshot_tasks"] as const).map((table) =>
-        eb("task_id", "in", eb.selectFrom(table).select("id").where("project_id", "=", projectId)),
-      ),
-    );
+/** The IDs of the project's tasks the simulator may remember a fencing token of: upgrades, backups, pre-checks. */
+const fencedTasks = (db: Kysely<Database>, projectId: string) =>
+  (["upgrade_tasks", "snapshot_tasks", "precheck_tasks"] as const)
+    .map((table) => db.selectFrom(table).select("id").where("project_id", "=", projectId))
+    .reduce((all, next) => all.unionAll(next));
 
 /** Tables whose rows hang under one of the project's clusters, by what a summary calls them. */
 const CLUSTER_TABLES = {
@@ -82,12 +79,18 @@ export async function takeOverProjectWork(db: Kysely<Database>, projectId: strin
  * that no longer exists.
  */
 export async function deleteProjectRows(db: Kysely<Database>, projectId: string): Promise<ProjectRowCounts> {
-  const fences = await db.deleteFrom("simulated_fences").where(ofProjectTasks(projectId)).executeTakeFirst();
-  const removed: Partial<ProjectRowCounts> = { simulatorFences: Number(fences.numDeletedRows) };
+  const taskIds = (await fencedTasks(db, projectId).execute()).map((task) => task.id);
+  const removed: Partial<ProjectRowCounts> = {};
+  // Tasks before the simulator's rows: a simulator apply holding a task (key share) is let finish first, so its
+  // rows are among those deleted next, and the apply never waits on a row this transaction holds.
   for (const [name, table] of Object.entries(TASK_TABLES)) {
     const result = await db.deleteFrom(table).where("project_id", "=", projectId).executeTakeFirst();
     removed[name as keyof typeof TASK_TABLES] = Number(result.numDeletedRows);
   }
+  const fences = await inSlices(taskIds, (slice) =>
+    db.deleteFrom("simulated_fences").where("task_id", "in", slice).returning("task_id").execute(),
+  );
+  removed.simulatorFences = fences.length;
   // Nodes before their pools, which they reference.
   for (const [name, table] of Object.entries(CLUSTER_TABLES)) {
     const result = await db.deleteFrom(table).where("cluster_id", "in", clustersOf(db, projectId)).executeTakeFirst();
@@ -112,7 +115,7 @@ export async function countProjectRows(db: Kysely<Database>, projectId: string):
       db
         .selectFrom("simulated_fences")
         .select((eb) => eb.fn.countAll().as("n"))
-        .where(ofProjectTasks(projectId)),
+        .where("task_id", "in", fencedTasks(db, projectId)),
     ),
   };
   for (const [name, table] of Object.entries(TASK_TABLES)) {

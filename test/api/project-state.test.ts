@@ -129,6 +129,30 @@ describe.each(DIALECTS)("project reset and state, on %s", (dialect) => {
     expect(await otherState()).toEqual(otherBefore);
   });
 
+  it("resets racing the engine all succeed, and leave the seed; another project's upgrade goes on meanwhile", async () => {
+    system = await testSystem(dialect);
+    const seeded = await state();
+    const other = await system.app.inject({
+      method: "POST",
+      url: `/api/v3/projects/${OTHER_PROJECT}/clusters/${OTHER_CLUSTER}/operation/upgrade`,
+      headers: { "x-auth-token": OTHER_TOKEN },
+      payload: upgradeBody("v1.29"),
+    });
+    expect(other.statusCode).toBe(200);
+    for (let round = 0; round < 6; round++) {
+      await system.startUpgrade(CLUSTER, "v1.29", { isOnlyUpgrade: true });
+      await system.startUpgrade(OLD_CLUSTER, "v1.21", { isOnlyUpgrade: true });
+      await new Promise((resolve) => setTimeout(resolve, 15 * round));
+      await reset();
+    }
+    await pollUntil(
+      async () => system.engine.activeTasks,
+      (active) => active === 0,
+    );
+    expect(withoutTimes(await state())).toEqual(withoutTimes(seeded));
+    expect(clusterOf(await otherState(), OTHER_CLUSTER)).toMatchObject({ version: TARGET, phase: "Available" });
+  });
+
   it("reset while a backup is held: the runner's apply is refused and nothing of the backup comes back", async () => {
     system = await testSystem(dialect, { startEngine: false });
     const applied: Promise<TargetOutcome>[] = [];
