@@ -29,16 +29,18 @@ function* documentProblems(state: ProjectState): Generator<string> {
 
 function* clusterProblems(cluster: ClusterState, at: string, ids: Repeats): Generator<string> {
   yield* catalogueVersion(cluster.version, `${at}.version`);
-  if (cluster.controlPlaneVersion !== null)
+  if (cluster.controlPlaneVersion !== null) {
     yield* catalogueVersion(cluster.controlPlaneVersion, `${at}.controlPlaneVersion`);
+  }
   if (cluster.driver) yield* choiceProblems(cluster.driver.choice, `${at}.driver.choice`);
   const own = new Repeats(cluster.id);
   for (const [p, pool] of cluster.nodePools.entries()) yield* own.see("pool id", pool.id, `${at}.nodePools[${p}].id`);
   const pools = new Set(cluster.nodePools.map((pool) => pool.id));
   for (const [n, node] of cluster.nodes.entries()) {
     yield* ids.see("node id", node.id, `${at}.nodes[${n}].id`);
-    if (!pools.has(node.poolId))
+    if (!pools.has(node.poolId)) {
       yield `${at}.nodes[${n}].poolId ${JSON.stringify(node.poolId)} is not a pool of the cluster`;
+    }
   }
   for (const [a, addon] of cluster.addons.entries()) yield* own.see("add-on", addon.name, `${at}.addons[${a}].name`);
   for (const [d, api] of cluster.deprecatedApis.entries()) {
@@ -62,27 +64,32 @@ function* taskProblems(cluster: ClusterState, at: string, ids: Repeats): Generat
   }
   for (const [i, task] of cluster.upgradeTasks.entries()) {
     const steps = task.plan?.steps.length ?? 0;
-    if (task.stepCursor > steps)
+    if (task.stepCursor > steps) {
       yield `${at}.upgradeTasks[${i}].stepCursor ${task.stepCursor} is past the plan's ${steps} steps`;
+    }
     if (task.driver) yield* choiceProblems(task.driver, `${at}.upgradeTasks[${i}].driver`);
   }
   const activeUpgrades = cluster.upgradeTasks.filter((task) => ACTIVE_TASK_PHASES.includes(task.phase));
-  if (activeUpgrades.length > 1)
+  if (activeUpgrades.length > 1) {
     yield `${at}.upgradeTasks holds ${activeUpgrades.length} active tasks; a cluster has at most one`;
+  }
   const activeBackups = cluster.snapshots.filter((task) => task.phase === "Init" || task.phase === "Running");
-  if (activeBackups.length > 1)
+  if (activeBackups.length > 1) {
     yield `${at}.snapshots holds ${activeBackups.length} active backups; a cluster has at most one`;
+  }
 }
 
 function* catalogueVersion(version: string, at: string): Generator<string> {
-  if (resolveVersion(version)?.version !== version)
+  if (resolveVersion(version)?.version !== version) {
     yield `${at} ${JSON.stringify(version)} is not a CCE version of the catalogue`;
+  }
 }
 
 function* choiceProblems(choice: { type: DriverChoice["type"]; profile?: string }, at: string): Generator<string> {
   if (choice.type === "profile" && choice.profile === undefined) yield `${at}.profile is required with type profile`;
-  if (choice.type === "simulator" && choice.profile !== undefined)
+  if (choice.type === "simulator" && choice.profile !== undefined) {
     yield `${at}.profile is allowed only with type profile`;
+  }
 }
 
 /** Remembers where each value was first seen, per kind; a second sighting is a problem naming both places. */

@@ -1,7 +1,12 @@
 import type { Store } from "./database.js";
-import { countProjectRows, deleteProjectRows, type ProjectRowCounts, takeOverProjectWork } from "./project-rows.js";
+import {
+  countProjectRows,
+  deleteProjectRows,
+  type ProjectRowCounts,
+  type ProjectStateChange,
+  takeOverProjectWork,
+} from "./project-rows.js";
 import { findProjectSeed } from "./project-seed-queries.js";
-import type { ProjectStateChange } from "./project-state-import.js";
 import { type ClusterSeed, insertClusters, SeedFileError } from "./seed-file.js";
 import { inRetriedWriteTransaction } from "./write-transaction.js";
 
@@ -27,8 +32,10 @@ export async function resetProject(store: Store, projectId: string, nowMicros: n
     try {
       await insertClusters(trx, projectId, seeded, nowMicros);
     } catch (error) {
-      if (error instanceof SeedFileError)
+      // A version the catalogue no longer has.
+      if (error instanceof SeedFileError) {
         throw new ResetRefusedError(`the recorded seed no longer applies: ${error.message}`);
+      }
       throw error;
     }
     const restored = await countProjectRows(trx, projectId);

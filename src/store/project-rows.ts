@@ -21,6 +21,12 @@ export interface ProjectRowCounts {
   simulatorFences: number;
 }
 
+/** What a reset or a restore did to a project. */
+export interface ProjectStateChange {
+  readonly removed: ProjectRowCounts;
+  readonly restored: ProjectRowCounts;
+}
+
 const clustersOf = (db: Kysely<Database>, projectId: string) =>
   db.selectFrom("clusters").select("id").where("project_id", "=", projectId);
 
@@ -52,8 +58,8 @@ const TASK_TABLES = {
 } as const;
 
 /**
- * Takes the project's running work from whoever runs it, first in the transaction so that the rows are locked before
- * anything else is: every upgrade task's lease is ended under a new fencing token, so the worker holding it loses it
+ * Takes the project's running work from whoever runs it, as the transaction's first write, so that its rows are
+ * locked before anything else is (tasks, then clusters, the engine's order): every upgrade task's lease is ended under a new fencing token, so the worker holding it loses it
  * at its next write (renewal or commit), and every pre-check and backup moves on a fence, so the runner holding one
  * can no longer finish it. Then the clusters' rows are locked, as creating a task or a backup locks them. Returns
  * each upgrade task's new fence.

@@ -2,7 +2,7 @@ import type { Insertable, Kysely } from "kysely";
 import type { ClusterState, ProjectState } from "../domain/project-state.js";
 import { projectStateProblem } from "../domain/project-state-rules.js";
 import { isConstraintViolation, type Store } from "./database.js";
-import { countProjectRows, deleteProjectRows, type ProjectRowCounts, takeOverProjectWork } from "./project-rows.js";
+import { countProjectRows, deleteProjectRows, type ProjectStateChange, takeOverProjectWork } from "./project-rows.js";
 import { clusterIdsSeededElsewhere } from "./project-seed-queries.js";
 import {
   addonRow,
@@ -26,12 +26,6 @@ import { inRetriedWriteTransaction } from "./write-transaction.js";
 
 /** A state document the project cannot take: the message says what in it is wrong. */
 export class ProjectStateRefusedError extends Error {}
-
-/** What a reset or a restore did to a project. */
-export interface ProjectStateChange {
-  readonly removed: ProjectRowCounts;
-  readonly restored: ProjectRowCounts;
-}
 
 /** Rows inserted per statement, well under both dialects' limits on bound parameters. */
 const ROWS_PER_INSERT = 200;
