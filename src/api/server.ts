@@ -26,6 +26,7 @@ import { jobRoutes } from "./routes/jobs.js";
 import { installRequestMetrics, metricsRoutes } from "./routes/metrics.js";
 import { postcheckRoutes } from "./routes/postchecks.js";
 import { precheckRoutes } from "./routes/prechecks.js";
+import { projectStateRoutes } from "./routes/project-state.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { upgradeControlRoutes } from "./routes/upgrade-controls.js";
 import { upgradeInfoRoutes } from "./routes/upgrade-info.js";
@@ -102,6 +103,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     await cce.register(upgradeTaskRoutes(context));
     await cce.register(upgradeControlRoutes(context));
     await cce.register(extensionRoutes(context));
+    await cce.register(projectStateRoutes(context));
     await cce.register(clusterDriverRoutes(context));
     await cce.register(clusterNodeRoutes(context));
     await cce.register(precheckRoutes(context));

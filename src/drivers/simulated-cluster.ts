@@ -50,7 +50,8 @@ export interface SimulatedCluster {
   versionOf(target: SimulatedTarget): Promise<string | undefined>;
   /**
    * Logs the call and, unless it failed or a newer worker of the task showed a higher fencing token, sets the target
-   * to `toVersion`, in one transaction. False when it was fenced off.
+   * to `toVersion`, in one transaction. False when it was fenced off, or when its task no longer exists (nothing is
+   * logged then).
    */
   recordApply(apply: SimulatedApply): Promise<boolean>;
   /** Remembers the task's newest fencing token, so the workers before it are refused from now on. */

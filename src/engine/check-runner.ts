@@ -38,8 +38,8 @@ export interface CheckTaskStore {
   holdTask(task: DueCheckTask, nowMicros: number, untilMicros: number): Promise<HeldCheckTask | undefined>;
   /** Extends a hold; false once the task moved. */
   extendHold(task: HeldCheckTask, untilMicros: number): Promise<boolean>;
-  /** The cluster as the service's inventory has it, for a held pre-check. */
-  precheckInput(task: HeldCheckTask): Promise<Omit<PrecheckInput, "inspection">>;
+  /** The cluster as the service's inventory has it, for a held pre-check; undefined once the task was deleted. */
+  precheckInput(task: HeldCheckTask): Promise<Omit<PrecheckInput, "inspection"> | undefined>;
   /** Stores a held pre-check's result; false once the task moved. */
   finishPrecheck(
     task: HeldCheckTask,
@@ -140,6 +140,7 @@ export class CheckTaskRunner {
 
   async #precheck(driver: ClusterCheckDriver, held: HeldCheckTask, signal: AbortSignal): Promise<boolean> {
     const known = await this.store.precheckInput(held);
+    if (!known) return false;
     const { context, target } = checkStep(held, "precheck", known.cluster.version, known.targetVersion);
     const request = { hasNodes: known.nodes.length > 0 };
     const inspection = await this.#asking(held, signal, () => driver.inspect(context, target, request, signal));

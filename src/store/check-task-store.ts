@@ -82,8 +82,11 @@ export function checkTaskStore(store: Store): CheckTaskStore {
   };
 }
 
-/** Everything the pre-check rules look at in the service's inventory. */
-async function precheckInput(trx: Kysely<Database>, taskId: string): Promise<Omit<PrecheckInput, "inspection">> {
+/** Everything the pre-check rules look at in the service's inventory; undefined once the task is gone. */
+async function precheckInput(
+  trx: Kysely<Database>,
+  taskId: string,
+): Promise<Omit<PrecheckInput, "inspection"> | undefined> {
   const task = await trx
     .selectFrom("precheck_tasks")
     .innerJoin("clusters", "clusters.id", "precheck_tasks.cluster_id")
@@ -95,7 +98,9 @@ async function precheckInput(trx: Kysely<Database>, taskId: string): Promise<Omi
       "clusters.phase as phase",
     ])
     .where("precheck_tasks.id", "=", taskId)
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  // Its project was reset while a runner held it.
+  if (!task) return undefined;
   const { clusterId } = task;
   const active = await trx
     .selectFrom("upgrade_tasks")

@@ -137,3 +137,15 @@ export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
 }
+
+/** True when an error is a broken constraint (unique, foreign key, not null, check), in either dialect. */
+export function isConstraintViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("23") || code.startsWith("SQLITE_CONSTRAINT"));
+}
+
+/** True when PostgreSQL ended a transaction to break a deadlock or a serialization conflict: it may run again. */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "40P01" || code === "40001";
+}

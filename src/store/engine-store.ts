@@ -144,7 +144,8 @@ async function commitChange(store: Store, lease: Lease, change: TaskChange, nowM
       .where("id", "=", lease.taskId)
       .where("lease_owner", "=", lease.owner)
       .where("fence", "=", lease.fence);
-    if (store.dialect === "postgres") guard = guard.forUpdate();
+    // No key update: it orders commits of the task without waiting on the simulator's key-share check of it.
+    if (store.dialect === "postgres") guard = guard.forNoKeyUpdate();
     const current = await guard.executeTakeFirst();
     if (!current) return "lost" as const;
 

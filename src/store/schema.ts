@@ -272,7 +272,15 @@ export interface ProjectDriverProfilesTable {
   profile: string;
 }
 
+/** A project's clusters as its seed last stated them (JSON of the seed's `clusters`): what a reset restores. */
+export interface ProjectSeedsTable {
+  project_id: string;
+  clusters: string;
+  recorded_at: Micros;
+}
+
 export interface Database {
+  project_seeds: ProjectSeedsTable;
   cluster_drivers: ClusterDriversTable;
   driver_profiles: DriverProfilesTable;
   project_driver_profiles: ProjectDriverProfilesTable;

@@ -11,6 +11,7 @@ import { insertSeedDriver } from "./cluster-driver-queries.js";
 import type { Store } from "./database.js";
 import { replaceDriverProfiles } from "./driver-profile-queries.js";
 import { insertFault } from "./fault-queries.js";
+import { recordProjectSeed } from "./project-seed-queries.js";
 import type { Database } from "./schema.js";
 import { passwordChanges, syncCredentials } from "./seed-credentials.js";
 import { firstDuplicate } from "./seed-duplicates.js";
@@ -29,7 +30,7 @@ const NodePoolSeed = Type.Object(
   { additionalProperties: false },
 );
 
-const ClusterSeed = Type.Object(
+const ClusterSeedSchema = Type.Object(
   {
     id: Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" }),
     name: Type.String({ minLength: 1, maxLength: 128 }),
@@ -123,7 +124,7 @@ const ProjectSeed = Type.Object(
         description: "Names from the top-level `driverProfiles` that the project's clusters may use.",
       }),
     ),
-    clusters: Type.Optional(Type.Array(ClusterSeed)),
+    clusters: Type.Optional(Type.Array(ClusterSeedSchema)),
   },
   { additionalProperties: false },
 );
@@ -144,7 +145,7 @@ export const SeedFileSchema = Type.Object(
   { additionalProperties: false, $id: "https://cce-upgrade.dev/seed.schema.json", title: "cce-upgrade seed file" },
 );
 export type SeedFile = Static<typeof SeedFileSchema>;
-type ClusterSeedType = Static<typeof ClusterSeed>;
+export type ClusterSeed = Static<typeof ClusterSeedSchema>;
 
 const checkSeed = Compile(SeedFileSchema);
 
@@ -236,11 +237,11 @@ export async function readSeedFile(path: string): Promise<SeedFile> {
 }
 
 /** The name of a seeded node: `<cluster>-<pool>-<n>`, lowercase. */
-function seededNodeName(cluster: ClusterSeedType, poolName: string, index: number): string {
+function seededNodeName(cluster: ClusterSeed, poolName: string, index: number): string {
   return `${cluster.name}-${poolName}-${index + 1}`.toLowerCase();
 }
 
-function seededNodeNames(cluster: ClusterSeedType): string[] {
+function seededNodeNames(cluster: ClusterSeed): string[] {
   return (cluster.nodePools ?? []).flatMap((pool) =>
     Array.from({ length: pool.nodeCount }, (_, index) => seededNodeName(cluster, pool.name, index)),
   );
@@ -257,7 +258,7 @@ function seededNodeId(clusterId: string, poolId: string, index: number): string 
  * other rows that exist are left as they are (a cluster's version is never reset by a restart), so applying the same
  * seed again changes nothing. Refused, with nothing written, when the seed repeats an id or claims one that the
  * database gives to another project. Projects not in the seed are left alone. Driver profiles and the projects'
- * grants are replaced by the seed's.
+ * grants are replaced by the seed's. Each project's clusters, as the seed states them, are recorded for its reset.
  */
 export async function applySeed(store: Store, seed: SeedFile, clock: Clock, origin = "seed"): Promise<void> {
   refuseDuplicates(seed, origin);
@@ -273,15 +274,27 @@ export async function applySeed(store: Store, seed: SeedFile, clock: Clock, orig
         .onConflict((oc) => oc.doNothing())
         .execute();
       await syncCredentials(trx, project, passwords, now);
-      for (const cluster of project.clusters ?? []) {
-        await insertCluster(trx, project.id, cluster, now);
-      }
+      await insertClusters(trx, project.id, project.clusters ?? [], now);
+      await recordProjectSeed(trx, project.id, project.clusters ?? [], now);
     }
     await replaceDriverProfiles(trx, seedDriverProfiles(seed));
   });
 }
 
-async function insertCluster(db: Kysely<Database>, projectId: string, cluster: ClusterSeedType, now: number) {
+/**
+ * Inserts the seeded clusters with their pools, nodes, add-ons, faults, deprecated APIs and driver; a row that exists
+ * is left as it is. A reset calls it once the project's rows are gone, so everything comes back as seeded.
+ */
+export async function insertClusters(
+  db: Kysely<Database>,
+  projectId: string,
+  clusters: readonly ClusterSeed[],
+  now: number,
+): Promise<void> {
+  for (const cluster of clusters) await insertCluster(db, projectId, cluster, now);
+}
+
+async function insertCluster(db: Kysely<Database>, projectId: string, cluster: ClusterSeed, now: number) {
   const known = resolveVersion(cluster.version);
   if (!known) throw new SeedFileError(`cluster ${cluster.name}: unknown version ${cluster.version}`);
   await db

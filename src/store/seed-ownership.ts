@@ -100,7 +100,8 @@ function firstTaken(
   return undefined;
 }
 
-async function inSlices<T>(values: string[], load: (slice: string[]) => Promise<T[]>): Promise<T[]> {
+/** Runs `load` over `values` a slice at a time and joins the rows. */
+export async function inSlices<T>(values: readonly string[], load: (slice: string[]) => Promise<T[]>): Promise<T[]> {
   const rows: T[] = [];
   for (let start = 0; start < values.length; start += SLICE) {
     rows.push(...(await load(values.slice(start, start + SLICE))));

@@ -45,7 +45,11 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
     async recordApply(apply) {
       const now = clock.nowMicros();
       return store.groupCommit.run(async (trx) => {
-        const fenced = apply.fence !== undefined && !(await admitFence(trx, apply.taskId, apply.fence));
+        const admission =
+          apply.fence === undefined ? "admitted" : await admitFence(store, trx, apply.taskId, apply.fence);
+        // The task was deleted (its project reset): its worker leaves no trace at all.
+        if (admission === "gone") return false;
+        const fenced = admission === "fenced";
         const before = await trx
           .selectFrom("simulated_targets")
           .select("version")
@@ -91,7 +95,7 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
     },
 
     async admit(taskId, fence) {
-      await store.groupCommit.run((trx) => admitFence(trx, taskId, fence));
+      await store.groupCommit.run((trx) => admitFence(store, trx, taskId, fence));
     },
 
     async takeFault(query) {
@@ -131,6 +135,9 @@ async function takeFirst(store: Store, candidates: readonly FaultRow[]): Promise
         .updateTable("cluster_faults")
         .set((eb) => ({ remaining: eb("remaining", "-", 1) }))
         .where("id", "=", rule.id)
+        // The rule as it was read: a reset puts a seeded rule back under the same ID, and a stale worker must not
+        // spend it.
+        .where("created_at", "=", rule.created_at)
         .where("remaining", ">", 0)
         .executeTakeFirst(),
     );
@@ -147,11 +154,17 @@ async function takeFirst(store: Store, candidates: readonly FaultRow[]): Promise
 }
 
 /**
- * Raises the task's remembered fencing token to `fence`; false when a higher one was already seen. The upsert locks
- * the row (PostgreSQL locks a conflicting row even when it does not update it), so an older worker's apply and a
- * newer worker's admission are ordered.
+ * Raises the task's remembered fencing token to `fence`: `fenced` when a higher one was already seen, `gone` (and
+ * nothing written) when the task no longer exists. The upsert locks the row (PostgreSQL locks a conflicting row even
+ * when it does not update it), so an older worker's apply and a newer worker's admission are ordered.
  */
-async function admitFence(trx: Kysely<Database>, taskId: string, fence: number): Promise<boolean> {
+async function admitFence(
+  store: Store,
+  trx: Kysely<Database>,
+  taskId: string,
+  fence: number,
+): Promise<"admitted" | "fenced" | "gone"> {
+  if (!(await taskExists(store, trx, taskId))) return "gone";
   await trx
     .insertInto("simulated_fences")
     .values({ task_id: taskId, fence })
@@ -162,5 +175,19 @@ async function admitFence(trx: Kysely<Database>, taskId: string, fence: number):
     .select("fence")
     .where("task_id", "=", taskId)
     .executeTakeFirstOrThrow();
-  return seen.fence <= fence;
+  return seen.fence <= fence ? "admitted" : "fenced";
+}
+
+/**
+ * Whether an upgrade, backup or pre-check task of this ID exists. On PostgreSQL the row is key-share locked until the
+ * apply commits: a reset deleting the task waits for it, or it waits for the reset and then finds no task. Updates
+ * of the task (the engine's commits) take no conflicting lock.
+ */
+async function taskExists(store: Store, trx: Kysely<Database>, taskId: string): Promise<boolean> {
+  for (const table of ["upgrade_tasks", "snapshot_tasks", "precheck_tasks"] as const) {
+    let query = trx.selectFrom(table).select("id").where("id", "=", taskId);
+    if (store.dialect === "postgres") query = query.forKeyShare();
+    if (await query.executeTakeFirst()) return true;
+  }
+  return false;
 }

@@ -118,14 +118,15 @@ describe.each(DIALECTS)("a task keeps the driver it was created with, on %s", (d
     const store = await openStore(freshDatabaseUrl(dialect));
     try {
       const names = Object.keys(MIGRATIONS);
+      const upTo0011 = Object.entries(MIGRATIONS).slice(0, names.indexOf("0011-task-driver"));
       const before = new Migrator({
         db: store.db,
-        provider: { getMigrations: async () => Object.fromEntries(Object.entries(MIGRATIONS).slice(0, -1)) },
+        provider: { getMigrations: async () => Object.fromEntries(upTo0011) },
         migrationTableName: "schema_migrations",
         migrationLockTableName: "schema_migrations_lock",
         ...(store.schema !== undefined && { migrationTableSchema: store.schema }),
       });
-      expect((await before.migrateToLatest()).results?.at(-1)?.migrationName).toBe(names.at(-2));
+      expect((await before.migrateToLatest()).results?.at(-1)?.migrationName).toBe(upTo0011.at(-1)?.[0]);
       await store.db.insertInto("projects").values({ id: PROJECT, name: "one", created_at: 0 }).execute();
       const clusters = { p: KUBEADM, s: undefined };
       for (const [name, choice] of Object.entries(clusters)) {

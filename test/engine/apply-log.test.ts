@@ -71,36 +71,51 @@ describe.each(DIALECTS)("the simulator's apply log, on %s", (dialect) => {
 });
 
 describe.each(DIALECTS)("the simulated cluster's fencing, on %s", (dialect) => {
+  let system: Awaited<ReturnType<typeof testSystem>>;
+  afterEach(async () => system?.close());
+
+  const step = { kind: "node", name: "nodes/batch-1", weight: 10, targets: [], phase: "Running" } as const;
+  const planTarget = {
+    ...{ name: "n1", id: "node-1", fromVersion: "v1.28.15-r30", toVersion: "v1.29.15-r50" },
+    ...{ phase: "Init" as const, finishedAt: null },
+  };
+  const context = (taskId: string, fence: number, attempt: number) => ({
+    taskId,
+    clusterId: CLUSTER,
+    step: { ...step, targets: [], attempts: attempt, startedAt: null, finishedAt: null, error: null },
+    stepIndex: 4,
+    attempt,
+    fence,
+  });
+  const simulator = () => {
+    const clock = systemClock();
+    return new SimulatorDriver(simulatedClusterStore(system.store, clock), clock, { speed: Number.POSITIVE_INFINITY });
+  };
+  const signal = () => new AbortController().signal;
+
   it("refuses the apply of a worker whose task a newer worker took over, and logs it as fenced", async () => {
-    const system = await testSystem(dialect, { startEngine: false });
-    try {
-      const clock = systemClock();
-      const simulator = new SimulatorDriver(simulatedClusterStore(system.store, clock), clock, {
-        speed: Number.POSITIVE_INFINITY,
-      });
-      const step = { kind: "node", name: "nodes/batch-1", weight: 10, targets: [], phase: "Running" } as const;
-      const target = { name: "n1", id: "node-1", fromVersion: "v1.28.15-r30", toVersion: "v1.29.15-r50" };
-      const context = (fence: number, attempt: number) => ({
-        taskId: "task-1",
-        clusterId: CLUSTER,
-        step: { ...step, targets: [], attempts: attempt, startedAt: null, finishedAt: null, error: null },
-        stepIndex: 4,
-        attempt,
-        fence,
-      });
-      const planTarget = { ...target, phase: "Init" as const, finishedAt: null };
-      // The newer worker (fence 7) takes over and looks before the old one (fence 5) gets to apply.
-      expect(await simulator.observe(context(7, 2), planTarget)).toBe(false);
-      const stale = await simulator.apply(context(5, 1), planTarget, new AbortController().signal);
-      expect(stale).toMatchObject({ ok: false, failure: { code: "LeaseLost" } });
-      expect(await simulator.observe(context(7, 2), planTarget)).toBe(false);
-      expect(await simulator.apply(context(7, 2), planTarget, new AbortController().signal)).toMatchObject({
-        ok: true,
-      });
-      const log = await system.store.db.selectFrom("simulator_apply_log").select(["outcome"]).orderBy("at").execute();
-      expect(log.map((row) => row.outcome)).toEqual(["fenced", "changed"]);
-    } finally {
-      await system.close();
+    system = await testSystem(dialect, { startEngine: false });
+    // The simulated cluster admits only workers of a task that exists; nothing here runs it.
+    const taskId = await system.startUpgrade(CLUSTER, "v1.29");
+    const cluster = simulator();
+    // The newer worker (fence 7) takes over and looks before the old one (fence 5) gets to apply.
+    expect(await cluster.observe(context(taskId, 7, 2), planTarget)).toBe(false);
+    const stale = await cluster.apply(context(taskId, 5, 1), planTarget, signal());
+    expect(stale).toMatchObject({ ok: false, failure: { code: "LeaseLost" } });
+    expect(await cluster.observe(context(taskId, 7, 2), planTarget)).toBe(false);
+    expect(await cluster.apply(context(taskId, 7, 2), planTarget, signal())).toMatchObject({ ok: true });
+    const log = await system.store.db.selectFrom("simulator_apply_log").select(["outcome"]).orderBy("at").execute();
+    expect(log.map((row) => row.outcome)).toEqual(["fenced", "changed"]);
+  });
+
+  it("refuses a worker whose task no longer exists (its project was reset) and keeps no trace of it", async () => {
+    system = await testSystem(dialect, { startEngine: false });
+    const cluster = simulator();
+    expect(await cluster.observe(context("deleted-task", 9, 2), planTarget)).toBe(false);
+    const outcome = await cluster.apply(context("deleted-task", 9, 2), planTarget, signal());
+    expect(outcome).toMatchObject({ ok: false, failure: { code: "LeaseLost" } });
+    for (const table of ["simulated_fences", "simulated_targets", "simulator_apply_log"] as const) {
+      expect(await system.store.db.selectFrom(table).selectAll().execute(), table).toEqual([]);
     }
   });
 });

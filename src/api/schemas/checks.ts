@@ -1,11 +1,6 @@
 import { Type } from "typebox";
-import {
-  CHECK_ITEM_GROUPS,
-  CHECK_ITEM_KINDS,
-  CHECK_ITEM_LEVELS,
-  CHECK_PHASES,
-  PRECHECK_PHASES,
-} from "../../domain/upgrade-checks.js";
+import { CheckGroupStatusSchema, NodeCheckStatusSchema } from "../../domain/check-result-schema.js";
+import { PRECHECK_PHASES } from "../../domain/upgrade-checks.js";
 import { FreeObject, StringEnum, TaskMetadata } from "./common.js";
 
 const VersionText = Type.String({ maxLength: 64 });
@@ -34,46 +29,13 @@ export const PrecheckClusterRequestBody = Type.Object({
   spec: PrecheckSpec,
 });
 
-const RiskSource = Type.Object({
-  configurationRisks: Type.Optional(Type.Array(FreeObject)),
-  deprecatedAPIRisks: Type.Optional(Type.Array(Type.Object({ url: Type.String(), userAgent: Type.String() }))),
-  nodeRisks: Type.Optional(Type.Array(Type.Object({ NodeID: Type.String() }))),
-  addonRisks: Type.Optional(Type.Array(Type.Object({ addonTemplateName: Type.String(), alias: Type.String() }))),
-});
-
-const PreCheckItemStatus = Type.Object({
-  name: Type.String(),
-  kind: StringEnum(CHECK_ITEM_KINDS),
-  group: StringEnum(CHECK_ITEM_GROUPS),
-  level: StringEnum(CHECK_ITEM_LEVELS),
-  phase: StringEnum(CHECK_PHASES),
-  message: Type.String(),
-  riskSource: Type.Optional(RiskSource),
-  errorCodes: Type.Optional(Type.Array(Type.String())),
-});
-
-const CheckGroupStatus = Type.Object({ phase: StringEnum(CHECK_PHASES), itemsStatus: Type.Array(PreCheckItemStatus) });
-
 const PrecheckStatus = Type.Object({
   phase: StringEnum(PRECHECK_PHASES),
   expireTimeStamp: Type.Optional(Type.String({ description: "Set when the check ends." })),
   message: Type.Optional(Type.String({ description: "Why the check did not succeed." })),
-  clusterCheckStatus: CheckGroupStatus,
-  addonCheckStatus: CheckGroupStatus,
-  nodeCheckStatus: Type.Object({
-    phase: StringEnum(CHECK_PHASES),
-    nodeStageStatus: Type.Array(
-      Type.Object({
-        nodeInfo: Type.Object({
-          uid: Type.String(),
-          name: Type.String(),
-          status: Type.String(),
-          nodeType: StringEnum(["master", "node"]),
-        }),
-        itemsStatus: Type.Array(PreCheckItemStatus),
-      }),
-    ),
-  }),
+  clusterCheckStatus: CheckGroupStatusSchema,
+  addonCheckStatus: CheckGroupStatusSchema,
+  nodeCheckStatus: NodeCheckStatusSchema,
 });
 
 export const PrecheckTask = Type.Object({

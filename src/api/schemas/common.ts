@@ -1,9 +1,6 @@
 import { type TSchema, Type } from "typebox";
 
-/** A string restricted to fixed values, rendered as a plain JSON Schema `enum` (clear validation messages). */
-export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
-  return Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...options });
-}
+export { StringEnum } from "../../domain/string-enum.js";
 
 /** A free-form JSON object, passed through as it is. */
 export const FreeObject = Type.Object({}, { additionalProperties: true });

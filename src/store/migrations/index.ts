@@ -9,6 +9,7 @@ import * as authFailures from "./0007-auth-failures.js";
 import * as claimIndex from "./0008-claim-index.js";
 import * as simulatorApplyLog from "./0010-simulator-apply-log.js";
 import * as taskDriver from "./0011-task-driver.js";
+import * as projectSeeds from "./0012-project-seeds.js";
 
 /** Every migration, in order; names sort in application order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0008-claim-index": claimIndex,
   "0010-simulator-apply-log": simulatorApplyLog,
   "0011-task-driver": taskDriver,
+  "0012-project-seeds": projectSeeds,
 };

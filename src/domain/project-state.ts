@@ -1,0 +1,313 @@
+import { type Static, type TSchema, Type } from "typebox";
+import { CheckGroupStatusSchema, NodeCheckStatusSchema } from "./check-result-schema.js";
+import { DriverChoiceSchema } from "./driver-config.js";
+import { StringEnum } from "./string-enum.js";
+import { PRECHECK_PHASES } from "./upgrade-checks.js";
+import { STEP_KINDS } from "./upgrade-plan.js";
+import { UPGRADE_TASK_PHASES } from "./upgrade-task.js";
+
+/**
+ * A project's whole state as one document (`GET`/`PUT /ext/v1/projects/{project_id}/state`): every row of its
+ * clusters, with the tasks, checks and the simulator's rows of each. Credentials and the operator's grants are not
+ * part of it, nor the lease protocol's coordination (an upgrade task's lease owner, expiry and fencing token; the
+ * simulator's remembered fences): a restore issues new ones. Instants are integer microseconds since the Unix epoch,
+ * as stored. A public format: fields are added in a new `version`, never renamed.
+ */
+
+const strict = { additionalProperties: false } as const;
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Micros = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Text = (maxLength = 256, minLength = 0) => Type.String({ minLength, maxLength });
+const Id = Text(128, 1);
+const TaskId = Text(64, 1);
+const Version = Type.String({ pattern: "^v\\d{1,4}\\.\\d{1,4}(\\.\\d{1,4})?(-r\\d{1,4})?$" });
+const StepKind = StringEnum(STEP_KINDS);
+const StepPhase = StringEnum(["Init", "Running", "Success", "Failed"]);
+/** Objects a client sent and the service kept as they were (an upgrade's request): keys beyond these are kept too. */
+const open = { additionalProperties: true } as const;
+
+const StepFailure = Type.Object({ code: Text(), message: Text(4096), retryable: Type.Boolean() }, strict);
+
+const PlanTarget = Type.Object(
+  {
+    name: Text(),
+    id: Type.Optional(Id),
+    pool: Type.Optional(Id),
+    fromVersion: Text(64),
+    toVersion: Text(64),
+    phase: StepPhase,
+    finishedAt: Nullable(Micros),
+  },
+  strict,
+);
+
+const PlanStep = Type.Object(
+  {
+    kind: StepKind,
+    name: Text(),
+    batch: Type.Optional(Type.Integer({ minimum: 1 })),
+    weight: Type.Number({ minimum: 0 }),
+    targets: Type.Array(PlanTarget),
+    phase: StepPhase,
+    attempts: Count,
+    runFromAttempt: Type.Optional(Type.Integer({ minimum: 1 })),
+    startedAt: Nullable(Micros),
+    finishedAt: Nullable(Micros),
+    error: Nullable(StepFailure),
+  },
+  strict,
+);
+
+const UpgradePlan = Type.Object({ steps: Type.Array(PlanStep) }, strict);
+
+const NodePriority = Type.Object(
+  {
+    nodeSelector: Type.Object(
+      { key: Text(317, 1), value: Type.Optional(Type.Array(Text(63))), operator: Text(8, 1) },
+      open,
+    ),
+    priority: Type.Integer(),
+  },
+  open,
+);
+
+/** The accepted `clusterUpgradeAction` with its defaults filled in, as the engine plans from it. */
+const UpgradeRequest = Type.Object(
+  {
+    targetVersion: Version,
+    strategy: Type.Object(
+      {
+        type: Type.Literal("inPlaceRollingUpdate"),
+        inPlaceRollingUpdate: Type.Object(
+          { userDefinedStep: Type.Integer({ minimum: 1, maximum: 120 }), scope: StringEnum(["Cluster", "NodePool"]) },
+          strict,
+        ),
+      },
+      strict,
+    ),
+    addons: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            addonTemplateName: Text(64, 1),
+            operation: Type.Literal("patch"),
+            version: Text(64, 1),
+            values: Type.Optional(Type.Object({}, open)),
+          },
+          open,
+        ),
+      ),
+    ),
+    nodeOrder: Type.Optional(Type.Record(Type.String(), Type.Array(NodePriority))),
+    nodePoolOrder: Type.Optional(Type.Record(Type.String(), Type.Integer())),
+    isOnlyUpgrade: Type.Optional(Type.Boolean()),
+    agencyName: Type.Optional(Text(64)),
+  },
+  open,
+);
+
+const UpgradeTaskState = Type.Object(
+  {
+    id: TaskId,
+    phase: StringEnum(UPGRADE_TASK_PHASES),
+    fromVersion: Version,
+    targetVersion: Version,
+    targetPlatformVersion: Text(64, 1),
+    request: UpgradeRequest,
+    plan: Nullable(UpgradePlan),
+    stepCursor: Count,
+    progress: Type.Integer({ minimum: 0, maximum: 10_000, description: "Hundredths of a percent." }),
+    failureReason: Nullable(Text(4096)),
+    requestedControl: Nullable(Type.Literal("pause")),
+    driver: Nullable(DriverChoiceSchema),
+    createdAt: Micros,
+    updatedAt: Micros,
+    completedAt: Nullable(Micros),
+  },
+  strict,
+);
+
+const SkippedCheckItem = Type.Object(
+  {
+    name: Type.Optional(Text(128, 1)),
+    resourceSelector: Type.Optional(
+      Type.Object({ key: Text(64), values: Type.Optional(Type.Array(Text(64))), operator: Text(16) }, open),
+    ),
+  },
+  open,
+);
+
+const PrecheckState = Type.Object(
+  {
+    id: TaskId,
+    phase: StringEnum(PRECHECK_PHASES),
+    clusterVersion: Version,
+    targetVersion: Version,
+    skippedItems: Type.Array(SkippedCheckItem),
+    result: Nullable(
+      Type.Object(
+        {
+          clusterCheckStatus: CheckGroupStatusSchema,
+          addonCheckStatus: CheckGroupStatusSchema,
+          nodeCheckStatus: NodeCheckStatusSchema,
+        },
+        strict,
+      ),
+    ),
+    message: Nullable(Text(4096)),
+    fence: Type.Integer({ minimum: 0, description: "Moves so far: the runner's attempt counter." }),
+    dueAt: Micros,
+    createdAt: Micros,
+    updatedAt: Micros,
+    completedAt: Nullable(Micros),
+    expiresAt: Nullable(Micros),
+  },
+  strict,
+);
+
+const SnapshotState = Type.Object(
+  {
+    id: TaskId,
+    itemId: Id,
+    phase: StringEnum(["Init", "Running", "Success", "Failed"]),
+    message: Nullable(Text(4096)),
+    fence: Type.Integer({ minimum: 0, description: "Moves so far: the runner's attempt counter." }),
+    dueAt: Micros,
+    createdAt: Micros,
+    updatedAt: Micros,
+    completedAt: Nullable(Micros),
+  },
+  strict,
+);
+
+const PostcheckState = Type.Object(
+  {
+    id: TaskId,
+    clusterVersion: Version,
+    targetVersion: Version,
+    phase: StringEnum(["Success", "Failed"]),
+    message: Nullable(Text(4096)),
+    createdAt: Micros,
+  },
+  strict,
+);
+
+const WorkflowState = Type.Object(
+  {
+    id: TaskId,
+    clusterVersion: Version,
+    targetVersion: Version,
+    cancelledAt: Nullable(Micros),
+    createdAt: Micros,
+    updatedAt: Micros,
+  },
+  strict,
+);
+
+const FaultState = Type.Object(
+  {
+    id: Id,
+    step: StepKind,
+    target: Nullable(Text(256, 1)),
+    mode: StringEnum(["fail", "stall"]),
+    remaining: Count,
+    error: Text(128, 1),
+    message: Text(1024),
+    retryable: Type.Boolean(),
+    stallMs: Count,
+    createdAt: Micros,
+  },
+  strict,
+);
+
+const SimulatorState = Type.Object(
+  {
+    targets: Type.Array(
+      Type.Object({ kind: StepKind, name: Text(256, 1), version: Text(64), updatedAt: Micros }, strict),
+    ),
+    applyLog: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          taskId: TaskId,
+          stepIndex: Count,
+          stepKind: StepKind,
+          target: Text(),
+          run: Count,
+          attempt: Count,
+          outcome: StringEnum(["changed", "unchanged", "failed", "fenced"]),
+          fromVersion: Text(64),
+          toVersion: Text(64),
+          at: Micros,
+        },
+        strict,
+      ),
+    ),
+  },
+  { ...strict, description: "What the simulated cluster runs, and its log of apply calls." },
+);
+
+const ClusterState = Type.Object(
+  {
+    id: Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" }),
+    name: Text(128, 1),
+    version: Version,
+    platformVersion: Text(64, 1),
+    phase: Text(64, 1),
+    flavor: Text(64, 1),
+    type: Text(64, 1),
+    category: Text(64, 1),
+    description: Text(4096),
+    controlPlaneVersion: Nullable(Version),
+    statusReason: Nullable(Text(4096)),
+    createdAt: Micros,
+    updatedAt: Micros,
+    driver: Nullable(
+      Type.Object({ choice: DriverChoiceSchema, updatedAt: Micros }, { ...strict, description: "Null: simulator." }),
+    ),
+    nodePools: Type.Array(Type.Object({ id: Text(64, 1), name: Text(64, 1), createdAt: Micros }, strict)),
+    nodes: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          poolId: Text(64, 1),
+          name: Text(256, 1),
+          version: Version,
+          status: Text(64, 1),
+          labels: Type.Record(Type.String(), Type.String()),
+          createdAt: Micros,
+          updatedAt: Micros,
+        },
+        strict,
+      ),
+    ),
+    addons: Type.Array(Type.Object({ name: Text(64, 1), version: Text(64, 1), updatedAt: Micros }, strict)),
+    deprecatedApis: Type.Array(
+      Type.Object({ url: Text(1024, 1), userAgent: Text(1024), removedIn: Nullable(Version) }, strict),
+    ),
+    faults: Type.Array(FaultState),
+    upgradeTasks: Type.Array(UpgradeTaskState),
+    prechecks: Type.Array(PrecheckState),
+    snapshots: Type.Array(SnapshotState),
+    postchecks: Type.Array(PostcheckState),
+    workflows: Type.Array(WorkflowState),
+    simulator: SimulatorState,
+  },
+  strict,
+);
+
+export const PROJECT_STATE_VERSION = 1;
+
+export const ProjectStateSchema = Type.Object(
+  {
+    kind: Type.Literal("ProjectState"),
+    version: Type.Literal(PROJECT_STATE_VERSION, { description: "Version of this document's format." }),
+    projectId: Type.String({ pattern: "^[0-9a-f]{32}$" }),
+    clusters: Type.Array(ClusterState),
+  },
+  { ...strict, title: "ProjectState", description: "A project's whole state, as exported and restored." },
+);
+
+export type ProjectState = Static<typeof ProjectStateSchema>;
+export type ClusterState = ProjectState["clusters"][number];
