@@ -2,6 +2,7 @@
 import type { CceUpgradeClient, PrecheckTask, UpgradeClusterRequest, UpgradeTask } from "../client/index.js";
 import type { UpgradeControl } from "../domain/upgrade-task.js";
 import { type OutputFormat, printJson, printTable } from "./output.js";
+import { planView } from "./task-plan.js";
 import { watchTask } from "./watch.js";
 
 export interface CommandContext {
@@ -70,11 +71,14 @@ export async function showTask(context: CommandContext, clusterId: string, taskI
 
 /** Follows an upgrade task to its end: exit 0 on `Success`, 1 on `Failed` with the reason on stderr. */
 export async function watchUpgrade(context: CommandContext, clusterId: string, taskId: string): Promise<number> {
-  const task = await watchTask(
-    () => context.client.showUpgradeClusterTask({ cluster_id: clusterId, task_id: taskId }),
-    (t) => ({ phase: t.status.phase, percent: Number(t.status.progress) }),
-    (t) => UPGRADE_FINAL_PHASES.has(t.status.phase),
+  const request = { cluster_id: clusterId, task_id: taskId };
+  // Polling the plan rather than the task: it has the phase and progress too, and names the step being run.
+  await watchTask(
+    () => context.client.showUpgradeTaskPlan(request),
+    planView,
+    (plan) => UPGRADE_FINAL_PHASES.has(plan.phase),
   );
+  const task = await context.client.showUpgradeClusterTask(request);
   printTask(context.output, task);
   if (task.status.phase === "Success") return 0;
   const reason = failureReason(task) ?? "no reason given";
