@@ -15,7 +15,7 @@ interface AddFaultOptions {
   readonly times: number;
   readonly error: string;
   readonly message?: string;
-  readonly mode?: FaultRule["mode"];
+  readonly mode: FaultRule["mode"];
   readonly stallSeconds?: number;
   readonly retryable?: boolean;
 }
@@ -46,7 +46,7 @@ function addFaultAddCommand(faults: Command): void {
     .option("--times <n>", "attempts that fail before one succeeds", positiveInteger("--times"), 1)
     .requiredOption("--error <code>", "error code the task shows, e.g. PodEvictionFailure")
     .option("--message <text>", "error message the task shows")
-    .addOption(new Option("--mode <mode>", "fail the attempt, or hold it (default fail)").choices(["fail", "stall"]))
+    .addOption(new Option("--mode <mode>", "fail the attempt, or hold it").choices(["fail", "stall"]).default("fail"))
     .option(
       "--stall-seconds <s>",
       "how long a stall lasts (default: the server's)",
