@@ -2,6 +2,8 @@
 import type { CceUpgradeClient, PrecheckTask, UpgradeClusterRequest, UpgradeTask } from "../client/index.js";
 import type { UpgradeControl } from "../domain/upgrade-task.js";
 import { type OutputFormat, printJson, printTable } from "./output.js";
+import { printPrecheckItems } from "./precheck-report.js";
+import { planView } from "./task-plan.js";
 import { watchTask } from "./watch.js";
 
 export interface CommandContext {
@@ -22,16 +24,6 @@ export interface UpgradeRequest {
   /** Largest node batch (`userDefinedStep`). */
   readonly batch?: number;
   readonly onlyUpgrade?: boolean;
-}
-
-export async function listClusters({ client, output }: CommandContext): Promise<number> {
-  const clusters = (await client.listClusters()).items;
-  if (output === "json") printJson(clusters);
-  else {
-    const rows = clusters.map((c) => [c.metadata.uid, c.metadata.name, c.spec.version, c.status.phase]);
-    printTable(["id", "name", "version", "phase"], rows);
-  }
-  return 0;
 }
 
 /** Accepts a cluster's ID or its name; a name costs one list call. */
@@ -70,11 +62,14 @@ export async function showTask(context: CommandContext, clusterId: string, taskI
 
 /** Follows an upgrade task to its end: exit 0 on `Success`, 1 on `Failed` with the reason on stderr. */
 export async function watchUpgrade(context: CommandContext, clusterId: string, taskId: string): Promise<number> {
-  const task = await watchTask(
-    () => context.client.showUpgradeClusterTask({ cluster_id: clusterId, task_id: taskId }),
-    (t) => ({ phase: t.status.phase, percent: Number(t.status.progress) }),
-    (t) => UPGRADE_FINAL_PHASES.has(t.status.phase),
+  const request = { cluster_id: clusterId, task_id: taskId };
+  // Polling the plan rather than the task: it has the phase and progress too, and names the step being run.
+  await watchTask(
+    () => context.client.showUpgradeTaskPlan(request),
+    planView,
+    (plan) => UPGRADE_FINAL_PHASES.has(plan.phase),
   );
+  const task = await context.client.showUpgradeClusterTask(request);
   printTask(context.output, task);
   if (task.status.phase === "Success") return 0;
   const reason = failureReason(task) ?? "no reason given";
@@ -113,6 +108,11 @@ export async function startPrecheck(
     (c) => PRECHECK_FINAL_PHASES.has(c.status.phase),
   );
   printPrecheck(output, check);
+  // Only a finished check has items worth reading; JSON has them already.
+  if (output === "table") {
+    process.stdout.write("\n");
+    printPrecheckItems(check);
+  }
   if (check.status.phase === "Success") return 0;
   process.stderr.write(`pre-check ${taskId} ${check.status.phase}: ${check.status.message ?? "no reason given"}\n`);
   return 1;

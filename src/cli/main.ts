@@ -1,59 +1,25 @@
 /** `cce-upgrade`: run the service, or drive upgrades of a running one from the command line. */
 import { Command, Option } from "commander";
-import { CceUpgradeClient, CceUpgradeClientError, CceUpgradeConnectionError } from "../client/index.js";
+import { CceUpgradeClientError, CceUpgradeConnectionError } from "../client/index.js";
 import type { UpgradeControl } from "../domain/upgrade-task.js";
+import { addClusterCommands } from "./cluster-commands.js";
 import {
-  type CommandContext,
   CommandError,
   controlUpgrade,
-  listClusters,
   listTasks,
-  resolveCluster,
   showTask,
   startPrecheck,
   startUpgrade,
   watchUpgrade,
 } from "./commands.js";
-import type { OutputFormat } from "./output.js";
-import { environmentLayer, profileLayer, resolveSettings, SettingsError } from "./settings.js";
+import { addDriverCommands } from "./driver-commands.js";
+import { addFaultCommands } from "./fault-commands.js";
+import { clusterCommand, onCluster, positiveInteger, withExamples } from "./run-command.js";
+import { SettingsError } from "./settings.js";
+import { showPlan } from "./task-plan.js";
 
 /** Exit code of every error: a refused request, bad settings, an unreachable endpoint. */
 const ERROR_EXIT_CODE = 2;
-
-interface GlobalOptions {
-  endpoint?: string;
-  project?: string;
-  token?: string;
-  ak?: string;
-  sk?: string;
-  profile?: string;
-  output: OutputFormat;
-}
-
-type Handler<O> = (context: CommandContext, options: O) => Promise<number>;
-
-/** Builds the client from flags, environment and profile, runs the handler and sets the exit code. */
-function withClient<O extends object>(handler: Handler<O>) {
-  return async (_options: O, command: Command): Promise<void> => {
-    const options = command.optsWithGlobals<O & GlobalOptions>();
-    const flags = { endpoint: options.endpoint, projectId: options.project, ...credentialFlags(options) };
-    const settings = resolveSettings([flags, environmentLayer(process.env), await profileLayer(options.profile)]);
-    process.exitCode = await handler({ client: new CceUpgradeClient(settings), output: options.output }, options);
-  };
-}
-
-function credentialFlags(options: GlobalOptions) {
-  return { token: options.token, ak: options.ak, sk: options.sk };
-}
-
-/** Resolves `--cluster` (an ID or a name) before the handler runs. */
-function onCluster<O extends { cluster: string }>(
-  handler: (context: CommandContext, clusterId: string, options: O) => Promise<number>,
-) {
-  return withClient<O>(async (context, options) =>
-    handler(context, await resolveCluster(context.client, options.cluster), options),
-  );
-}
 
 function buildProgram(): Command {
   const program = new Command("cce-upgrade")
@@ -72,61 +38,53 @@ function buildProgram(): Command {
     .action(async () => {
       await import("../main.js");
     });
-  program.command("clusters").description("clusters of the project").command("list").action(withClient(listClusters));
+  addClusterCommands(program);
   addUpgradeCommands(program);
   addTaskCommands(program);
   addControlCommands(program);
-  program
-    .command("precheck")
-    .description("run a pre-upgrade check")
-    .requiredOption("--cluster <id>", "cluster ID or name")
-    .requiredOption("--to <version>", "target version")
-    .option("--watch", "wait for the result; exit 1 unless it is Success")
-    .action(
-      onCluster<{ cluster: string; to: string; watch?: boolean }>((context, clusterId, options) =>
-        startPrecheck(context, clusterId, options.to, options.watch === true),
-      ),
-    );
+  addPrecheckCommand(program);
+  addFaultCommands(program);
+  addDriverCommands(program);
+  program.addHelpText("after", () => `\nAll commands:\n${everyCommand(program)}`);
   return program;
 }
 
 function addUpgradeCommands(program: Command): void {
-  program
-    .command("upgrade")
-    .description("upgrade tasks")
-    .command("start")
-    .description("start an upgrade")
-    .requiredOption("--cluster <id>", "cluster ID or name")
+  const upgrade = program.command("upgrade").description("upgrade tasks");
+  const start = clusterCommand(upgrade, "start", "start an upgrade")
     .requiredOption("--to <version>", "target version, e.g. v1.29 (its newest patch) or v1.29.15-r50")
-    .option("--batch <n>", "largest node batch (userDefinedStep)", parseBatch)
+    .option("--batch <n>", "largest node batch (userDefinedStep)", positiveInteger("--batch"))
     .option("--only-upgrade", "skip the pre-check requirement (isOnlyUpgrade)")
-    .option("--watch", "follow the task; exit 1 if it fails")
-    .action(
-      onCluster<{ cluster: string; to: string; batch?: number; onlyUpgrade?: boolean; watch?: boolean }>(
-        (context, clusterId, options) =>
-          startUpgrade(
-            context,
-            clusterId,
-            { targetVersion: options.to, batch: options.batch, onlyUpgrade: options.onlyUpgrade === true },
-            options.watch === true,
-          ),
-      ),
-    );
+    .option("--watch", "follow the task, naming its step and node batch; exit 1 if it fails");
+  withExamples(start, "cce-upgrade upgrade start --cluster prod-a --to v1.29 --batch 2 --watch").action(
+    onCluster<{ cluster: string; to: string; batch?: number; onlyUpgrade?: boolean; watch?: boolean }>(
+      (context, clusterId, options) =>
+        startUpgrade(
+          context,
+          clusterId,
+          { targetVersion: options.to, batch: options.batch, onlyUpgrade: options.onlyUpgrade === true },
+          options.watch === true,
+        ),
+    ),
+  );
 }
 
 function addTaskCommands(program: Command): void {
   const tasks = program.command("tasks").description("upgrade tasks of a cluster");
-  tasks
-    .command("list")
-    .requiredOption("--cluster <id>", "cluster ID or name")
-    .action(onCluster((context, clusterId) => listTasks(context, clusterId)));
+  clusterCommand(tasks, "list", "list the cluster's upgrade tasks, newest first").action(
+    onCluster((context, clusterId) => listTasks(context, clusterId)),
+  );
+  const descriptions = {
+    get: "show an upgrade task",
+    watch: "follow an upgrade task to its end; exit 1 if it fails",
+    plan: "show an upgrade task's steps, batches and nodes, each with its phase",
+  } as const;
   for (const [name, handler] of [
     ["get", showTask],
     ["watch", watchUpgrade],
+    ["plan", showPlan],
   ] as const) {
-    tasks
-      .command(name)
-      .requiredOption("--cluster <id>", "cluster ID or name")
+    clusterCommand(tasks, name, descriptions[name])
       .requiredOption("--task <id>", "upgrade task ID")
       .action(
         onCluster<{ cluster: string; task: string }>((context, clusterId, options) =>
@@ -143,18 +101,33 @@ function addControlCommands(program: Command): void {
     retry: "re-run a failed upgrade from the failed step",
   };
   for (const [control, description] of Object.entries(descriptions) as [UpgradeControl, string][]) {
-    program
-      .command(control)
-      .description(description)
-      .requiredOption("--cluster <id>", "cluster ID or name")
-      .action(onCluster((context, clusterId) => controlUpgrade(context, clusterId, control)));
+    clusterCommand(program, control, description).action(
+      onCluster((context, clusterId) => controlUpgrade(context, clusterId, control)),
+    );
   }
 }
 
-function parseBatch(value: string): number {
-  const batch = Number(value);
-  if (!Number.isInteger(batch) || batch < 1) throw new CommandError(`--batch must be a positive integer, not ${value}`);
-  return batch;
+function addPrecheckCommand(program: Command): void {
+  const precheck = clusterCommand(program, "precheck", "run a pre-upgrade check")
+    .requiredOption("--to <version>", "target version")
+    .option("--watch", "wait for the result and list its items; exit 1 unless it is Success");
+  withExamples(precheck, "cce-upgrade precheck --cluster prod-a --to v1.29 --watch").action(
+    onCluster<{ cluster: string; to: string; watch?: boolean }>((context, clusterId, options) =>
+      startPrecheck(context, clusterId, options.to, options.watch === true),
+    ),
+  );
+}
+
+/** Each runnable command by its full name: the top-level list shows only groups such as `faults`. */
+function everyCommand(program: Command): string {
+  const leaves = (command: Command, prefix: string): [string, string][] =>
+    command.commands.flatMap((sub) => {
+      const name = `${prefix}${sub.name()}`;
+      return sub.commands.length === 0 ? [[name, sub.description()]] : leaves(sub, `${name} `);
+    });
+  const commands = leaves(program, "");
+  const width = Math.max(...commands.map(([name]) => name.length));
+  return commands.map(([name, description]) => `  ${name.padEnd(width)}  ${description}`).join("\n");
 }
 
 /** One line for the user: CCE's code and message for a refused request, the message for anything else. */

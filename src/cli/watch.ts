@@ -9,6 +9,8 @@ export interface TaskView {
   readonly phase: string;
   /** 0–100; undefined for tasks that report no progress (pre-checks). */
   readonly percent?: number;
+  /** What the task is working on, e.g. `node batch 2/4 · prod-a-defaultpool-3`; undefined when no step is. */
+  readonly step?: string;
 }
 
 interface ProgressDisplay {
@@ -36,14 +38,15 @@ export async function watchTask<T>(
 
 function progressBar(): ProgressDisplay {
   const bar = new SingleBar(
-    { format: "{bar} {percentage}% | {phase}", stream: process.stderr, hideCursor: true },
+    { format: "{bar} {percentage}% | {status}", stream: process.stderr, hideCursor: true },
     Presets.shades_classic,
   );
-  bar.start(100, 0, { phase: "Init" });
+  bar.start(100, 0, { status: "Init" });
+  const status = (view: TaskView) => withStep(view.phase, view);
   return {
-    update: (view) => bar.update(view.percent ?? 0, { phase: view.phase }),
+    update: (view) => bar.update(view.percent ?? 0, { status: status(view) }),
     finish: (view) => {
-      bar.update(view.percent ?? 100, { phase: view.phase });
+      bar.update(view.percent ?? 100, { status: status(view) });
       bar.stop();
     },
   };
@@ -53,9 +56,13 @@ function progressBar(): ProgressDisplay {
 function plainLines(): ProgressDisplay {
   let last = "";
   const print = (view: TaskView) => {
-    const line = view.percent === undefined ? view.phase : `${view.phase} ${view.percent.toFixed(2)}%`;
+    const line = withStep(view.percent === undefined ? view.phase : `${view.phase} ${view.percent.toFixed(2)}%`, view);
     if (line !== last) process.stderr.write(`${line}\n`);
     last = line;
   };
   return { update: print, finish: print };
+}
+
+function withStep(text: string, view: TaskView): string {
+  return view.step === undefined ? text : `${text} | ${view.step}`;
 }

@@ -1,44 +1,14 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli-process.js";
 import { type ServiceProcess, startService } from "../support/service-process.js";
 
-const LAUNCHER = new URL("../../bin/cce-upgrade.mjs", import.meta.url).pathname;
 const PROJECT = "5f1c0e2b7a9d4c3e8b6a1f0d2c4e6a8b";
 const TOKEN = "demo-token-0123456789";
 const PROD_A = "3f7a2c1e-8b4d-4e6f-9a0b-1c2d3e4f5a6b";
 const EDGE = "c4d5e6f7-a8b9-4c0d-8e1f-2a3b4c5d6e7f";
-
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The user's environment without CCE_* settings, and a home without a profile. */
-function cleanEnvironment(): Record<string, string> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter((entry): entry is [string, string] => !entry[0].startsWith("CCE_")),
-  );
-  return { ...env, HOME: mkdtempSync(join(tmpdir(), "cce-cli-home-")) };
-}
-
-async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, [LAUNCHER, ...args], { env: { ...cleanEnvironment(), ...env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const [code] = await once(child, "exit");
-  return { code: code as number | null, stdout, stderr };
-}
 
 describe("the cce-upgrade command line", () => {
   let service: ServiceProcess;
