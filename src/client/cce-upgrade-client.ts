@@ -18,6 +18,8 @@ import type {
   ListClustersRequest,
   PrecheckTask,
   PrecheckTaskList,
+  ProjectState,
+  ProjectStateChange,
   ShowClusterRequest,
   SnapshotTaskList,
   TaskRequest,
@@ -206,6 +208,21 @@ export class CceUpgradeClient {
    */
   waitForTask(request: TaskRequest, options: WaitForTaskOptions = {}): Promise<UpgradeTask> {
     return pollUntilFinal(() => this.showUpgradeClusterTask(request), options);
+  }
+
+  /** Extension: brings the project back to its seed, stopping its running work first. */
+  resetProject(): Promise<ProjectStateChange> {
+    return this.#call(OPERATIONS.resetProject, {});
+  }
+
+  /** Extension: the project's whole state as one versioned document. */
+  showProjectState(): Promise<ProjectState> {
+    return this.#call(OPERATIONS.showProjectState, {});
+  }
+
+  /** Extension: replaces the project's whole state with a document ShowProjectState gave. */
+  restoreProjectState(request: { body: ProjectState }): Promise<ProjectStateChange> {
+    return this.#call(OPERATIONS.restoreProjectState, {}, { body: request.body });
   }
 
   // The answer's type is the method's: OPERATIONS holds paths, not types, and, as in the SDKs, no answer is checked.

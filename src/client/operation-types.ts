@@ -21,6 +21,7 @@ import type { DriverView } from "../api/schemas/cluster-driver.js";
 import type { ClusterNodes as ClusterNodesSchema } from "../api/schemas/cluster-nodes.js";
 import type { ClusterParams, TaskParams } from "../api/schemas/common.js";
 import type { FaultList as FaultListSchema, FaultParams, Fault as FaultSchema } from "../api/schemas/fault.js";
+import type { ProjectStateChange as ProjectStateChangeSchema } from "../api/schemas/project-state.js";
 import type { CreateSnapshotResponse, SnapshotTaskList as SnapshotTaskListSchema } from "../api/schemas/snapshot.js";
 import type {
   UpgradeFeatureGates as UpgradeFeatureGatesSchema,
@@ -85,3 +86,8 @@ export type Fault = Static<typeof FaultSchema>;
 export type FaultList = Static<typeof FaultListSchema>;
 export type ClusterDriver = Static<typeof DriverView>;
 export type ClusterNodes = Static<typeof ClusterNodesSchema>;
+
+/** What ResetProject and RestoreProjectState did: rows deleted and rows the project has now, by kind. */
+export type ProjectStateChange = Static<typeof ProjectStateChangeSchema>;
+/** ShowProjectState's document (version 1), which RestoreProjectState takes back. */
+export type { ProjectState } from "../domain/project-state.js";

@@ -46,6 +46,9 @@ export const OPERATIONS = {
   showClusterDriver: { method: "GET", path: `${EXTENSION}/driver` },
   updateClusterDriver: { method: "PUT", path: `${EXTENSION}/driver` },
   listClusterNodes: { method: "GET", path: `${EXTENSION}/nodes` },
+  resetProject: { method: "POST", path: "/ext/v1/projects/{project_id}/reset" },
+  showProjectState: { method: "GET", path: "/ext/v1/projects/{project_id}/state" },
+  restoreProjectState: { method: "PUT", path: "/ext/v1/projects/{project_id}/state" },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -232,9 +232,10 @@ describe("the cce-upgrade commands for clusters, nodes, faults, drivers and plan
   });
 
   it("lists a watched pre-check's items with node names, exits 1 on a failed item and 0 once it passes", async () => {
+    // ClusterStatus is a Fatal item: its failure fails the check (a Warning's would not).
     const fault = await cli(
-      ...["faults", "add", "--cluster", "edge", "--step", "precheck", "--target", "DeprecatedAPIs"],
-      ...["--error", "DeprecatedAPIInUse", "--message", "extensions/v1beta1 Ingress still in use"],
+      ...["faults", "add", "--cluster", "edge", "--step", "precheck", "--target", "ClusterStatus"],
+      ...["--error", "ApiServerDown", "--message", "kube-apiserver does not answer"],
     );
     expect(fault.code).toBe(0);
 
@@ -244,16 +245,16 @@ describe("the cce-upgrade commands for clusters, nodes, faults, drivers and plan
     const [check] = parseTable(summary);
     expect(check).toMatchObject({ phase: "Failed", target: "v1.30.14-r50" });
     expect(failed.stderr).toContain(
-      `pre-check ${check?.["pre-check"]} Failed: pre-check failed: DeprecatedAPIs (extensions/v1beta1 Ingress still in use)`,
+      `pre-check ${check?.["pre-check"]} Failed: pre-check failed: ClusterStatus (kube-apiserver does not answer)`,
     );
     const rows = parseTable(items);
     expect(rows).toContainEqual({
-      group: "LimitCheck",
-      item: "DeprecatedAPIs",
+      group: "MasterCheck",
+      item: "ClusterStatus",
       node: "",
-      level: "Warning",
+      level: "Fatal",
       phase: "Failed",
-      message: "extensions/v1beta1 Ingress still in use",
+      message: "kube-apiserver does not answer",
     });
     expect(rows).toContainEqual({
       group: "NodeCheck",
@@ -263,7 +264,7 @@ describe("the cce-upgrade commands for clusters, nodes, faults, drivers and plan
       phase: "Success",
       message: "the node is Active",
     });
-    expect(rows.filter((row) => row.phase === "Failed").map((row) => row.item)).toEqual(["DeprecatedAPIs"]);
+    expect(rows.filter((row) => row.phase === "Failed").map((row) => row.item)).toEqual(["ClusterStatus"]);
 
     // The fault failed one attempt; the next check passes.
     const passed = await cli("precheck", "--cluster", "edge", "--to", "v1.30", "--watch");

@@ -124,4 +124,21 @@ describe("CceUpgradeClient operations", () => {
     ]);
     expect(new Set(nodes.items.map((node) => node.version))).toEqual(new Set([FROM]));
   });
+
+  it("exports the project's state, resets the project to its seed, and restores the export", async () => {
+    const client = clientOf(await start());
+    await client.createFault({ cluster_id: CLUSTER, body: { step: "node", times: 1, error: "Boom" } });
+    const exported = await client.showProjectState();
+    expect(exported).toMatchObject({ kind: "ProjectState", version: 1 });
+    expect(exported.clusters.find((cluster) => cluster.id === CLUSTER)?.faults).toHaveLength(1);
+
+    const reset = await client.resetProject();
+    expect(reset.removed.faults).toBe(1);
+    expect(reset.restored.faults).toBe(0);
+    expect((await client.listFaults({ cluster_id: CLUSTER })).items).toEqual([]);
+
+    const restored = await client.restoreProjectState({ body: exported });
+    expect(restored.restored.faults).toBe(1);
+    expect(await client.showProjectState()).toEqual(exported);
+  });
 });

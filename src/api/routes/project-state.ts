@@ -1,45 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
 import { ProjectStateSchema } from "../../domain/project-state.js";
 import { ResetRefusedError, resetProject } from "../../store/project-reset.js";
-import type { ProjectRowCounts } from "../../store/project-rows.js";
 import { exportProjectState } from "../../store/project-state-export.js";
 import { importProjectState, ProjectStateRefusedError } from "../../store/project-state-import.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { ProjectParams, withErrors } from "../schemas/common.js";
+import { ProjectStateChange } from "../schemas/project-state.js";
 
 const PROJECT = "/ext/v1/projects/:project_id";
-
-const COUNTED: readonly (keyof ProjectRowCounts)[] = [
-  "clusters",
-  "nodePools",
-  "nodes",
-  "addons",
-  "deprecatedApis",
-  "driverChoices",
-  "faults",
-  "upgradeTasks",
-  "prechecks",
-  "snapshots",
-  "postchecks",
-  "workflows",
-  "simulatorTargets",
-  "simulatorApplyLog",
-  "simulatorFences",
-];
-
-const rowCounts = (description: string) =>
-  Type.Object(Object.fromEntries(COUNTED.map((name) => [name, Type.Integer({ minimum: 0 })])), {
-    additionalProperties: false,
-    description,
-  });
-
-const StateChange = Type.Object({
-  projectId: Type.String(),
-  removed: rowCounts("Rows of the project deleted, by kind."),
-  restored: rowCounts("Rows the project has now, by kind."),
-});
 
 /**
  * A project's state as a whole: bring it back to its seed, export it as one document, restore such a document. The
@@ -59,7 +28,7 @@ export function projectStateRoutes(context: ApiContext): FastifyPluginAsyncTypeb
             "faults, driver choices and simulator state removed, its clusters, pools, nodes and add-ons restored as " +
             "seeded. Credentials stay. 403 CCE.01403003 when no seed was recorded for the project.",
           params: ProjectParams,
-          response: withErrors({ 200: StateChange }),
+          response: withErrors({ 200: ProjectStateChange }),
         },
       },
       async (request) => {
@@ -104,7 +73,7 @@ export function projectStateRoutes(context: ApiContext): FastifyPluginAsyncTypeb
             "its step.",
           params: ProjectParams,
           body: ProjectStateSchema,
-          response: withErrors({ 200: StateChange }),
+          response: withErrors({ 200: ProjectStateChange }),
         },
       },
       async (request) => {
