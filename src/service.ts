@@ -14,6 +14,7 @@ import { CheckTaskRunner } from "./engine/check-runner.js";
 import { prometheusEngineMetrics } from "./engine/engine-metrics.js";
 import { UpgradeEngine } from "./engine/upgrade-engine.js";
 import { checkTaskStore } from "./store/check-task-store.js";
+import { driverChoices } from "./store/cluster-driver-queries.js";
 import { DatabaseUrlError, displayDatabaseUrl, openStore, type Store } from "./store/database.js";
 import { hasProject, isEmpty, readDemoSeed } from "./store/demo-seed.js";
 import { engineStore } from "./store/engine-store.js";
@@ -74,7 +75,7 @@ async function startParts(
   const metricsRegistry = new Registry();
   collectDefaultMetrics({ register: metricsRegistry });
   const drivers = new ClusterDriverRouter(
-    store,
+    driverChoices(store),
     new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed: config.simSpeed }),
     clock,
     logger.child({ component: "hooks" }),

@@ -10,9 +10,7 @@ import type {
   StepContext,
   TargetOutcome,
 } from "../engine/ports.js";
-import { type ClusterDriverRow, findClusterDriver, findTaskDriver } from "../store/cluster-driver-queries.js";
-import type { Store } from "../store/database.js";
-import { findProjectProfile } from "../store/driver-profile-queries.js";
+import type { ClusterDriverRow, DriverChoices } from "./driver-choices.js";
 import { HookDriver, type HookLogger } from "./hook-driver.js";
 import type { HookNetwork } from "./webhook-network.js";
 
@@ -29,7 +27,7 @@ export class ClusterDriverRouter implements ClusterDriver, ClusterDriverLookup {
   readonly #byTask = new BoundedMap<string, Promise<ClusterCheckDriver>>(REMEMBERED_TASKS);
 
   constructor(
-    private readonly store: Store,
+    private readonly choices: DriverChoices,
     private readonly simulator: ClusterCheckDriver,
     private readonly clock: Clock,
     private readonly log: HookLogger,
@@ -54,7 +52,7 @@ export class ClusterDriverRouter implements ClusterDriver, ClusterDriverLookup {
   }
 
   async forCluster(clusterId: string): Promise<ClusterCheckDriver> {
-    return this.#driverOf(await findClusterDriver(this.store.db, clusterId));
+    return this.#driverOf(await this.choices.forCluster(clusterId));
   }
 
   #driverFor(context: StepContext): Promise<ClusterCheckDriver> {
@@ -73,12 +71,12 @@ export class ClusterDriverRouter implements ClusterDriver, ClusterDriverLookup {
   }
 
   async #load(taskId: string): Promise<ClusterCheckDriver> {
-    return this.#driverOf(await findTaskDriver(this.store.db, taskId));
+    return this.#driverOf(await this.choices.forTask(taskId));
   }
 
   async #driverOf(row: ClusterDriverRow | undefined): Promise<ClusterCheckDriver> {
     if (row?.choice.type !== "profile") return this.simulator;
-    const profile = await findProjectProfile(this.store.db, row.projectId, row.choice.profile);
+    const profile = await this.choices.profile(row.projectId, row.choice.profile);
     if (!profile) return new RefusingDriver(profileUnavailable(row.choice.profile));
     return new HookDriver(profile, row.clusterName, this.clock, this.log, this.network);
   }

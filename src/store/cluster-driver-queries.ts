@@ -1,15 +1,11 @@
 import type { Kysely } from "kysely";
 import { type DriverChoice, parseDriverChoice } from "../domain/driver-config.js";
 import { ACTIVE_TASK_PHASES } from "../domain/upgrade-task.js";
+import type { ClusterDriverRow, DriverChoices } from "../drivers/driver-choices.js";
+import type { Store } from "./database.js";
+import { findProjectProfile } from "./driver-profile-queries.js";
 import type { Database } from "./schema.js";
 import { lockCluster } from "./upgrade-task-queries.js";
-
-/** A cluster's name, project and driver choice, as the engine's driver router needs them. */
-export interface ClusterDriverRow {
-  readonly clusterName: string;
-  readonly projectId: string;
-  readonly choice: DriverChoice;
-}
 
 /** The cluster's driver choice; the simulator when none was set. Undefined for an unknown cluster. */
 export async function findClusterDriver(
@@ -86,4 +82,13 @@ export async function replaceDriverUnlessUpgrading(
       .execute();
     return true;
   });
+}
+
+/** The driver router's port over these queries. */
+export function driverChoices(store: Store): DriverChoices {
+  return {
+    forTask: (taskId) => findTaskDriver(store.db, taskId),
+    forCluster: (clusterId) => findClusterDriver(store.db, clusterId),
+    profile: (projectId, name) => findProjectProfile(store.db, projectId, name),
+  };
 }

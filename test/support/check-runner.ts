@@ -5,6 +5,7 @@ import type { HookNetwork } from "../../src/drivers/webhook-network.js";
 import { type CheckRunnerOptions, CheckTaskRunner } from "../../src/engine/check-runner.js";
 import type { ClusterCheckDriver } from "../../src/engine/ports.js";
 import { checkTaskStore } from "../../src/store/check-task-store.js";
+import { driverChoices } from "../../src/store/cluster-driver-queries.js";
 import type { Store } from "../../src/store/database.js";
 import { simulatedClusterStore } from "../../src/store/simulated-cluster-store.js";
 
@@ -28,7 +29,7 @@ export function startCheckRunner(
   const simulator = wrap(new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed }));
   const runner = new CheckTaskRunner(
     checkTaskStore(store),
-    new ClusterDriverRouter(store, simulator, clock, silent, hookNetwork),
+    new ClusterDriverRouter(driverChoices(store), simulator, clock, silent, hookNetwork),
     clock,
     { pollIntervalMs: 10, holdMs: 5_000, precheckValidityMs: 3_600_000, ...settings },
     silent,

@@ -7,6 +7,7 @@ import { ClusterDriverRouter } from "../../src/drivers/cluster-driver-router.js"
 import { SimulatorDriver } from "../../src/drivers/simulator.js";
 import type { HookNetwork } from "../../src/drivers/webhook-network.js";
 import { type EngineOptions, UpgradeEngine } from "../../src/engine/upgrade-engine.js";
+import { driverChoices } from "../../src/store/cluster-driver-queries.js";
 import type { DialectName } from "../../src/store/database.js";
 import { engineStore } from "../../src/store/engine-store.js";
 import { applySeed, type SeedFile } from "../../src/store/seed-file.js";
@@ -39,7 +40,7 @@ export async function testSystem(
     new UpgradeEngine(
       engineStore(store),
       new ClusterDriverRouter(
-        store,
+        driverChoices(store),
         new SimulatorDriver(simulatedClusterStore(store, clock), clock, {
           speed: options.speed ?? 400,
           stallPollMs: 20,
