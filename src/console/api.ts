@@ -17,79 +17,33 @@ export class ApiFailure extends Error {
   }
 }
 
-export interface Cluster {
-  metadata: { uid: string; name: string };
-  spec: { version: string; platformVersion: string };
-  status: { phase: string };
-}
+// The wire types are the typed client's, taken from the server's own schemas (type-only: nothing of the client is
+// bundled; the console keeps its own fetch, with the token only).
+export type {
+  Cluster,
+  ClusterNodes,
+  PrecheckTask,
+  SnapshotTaskList,
+  UpgradeInfo,
+  UpgradeTask,
+  UpgradeTaskPlan as UpgradePlan,
+} from "../client/operation-types.js";
 
-export interface ClusterNodes {
-  pools: { id: string; name: string; nodeCount: number }[];
-  items: { id: string; name: string; pool: string; version: string; status: string }[];
-}
+import type {
+  Cluster,
+  ClusterNodes,
+  PrecheckTask,
+  SnapshotTaskList,
+  UpgradeInfo,
+  UpgradeTaskPlan as UpgradePlan,
+  UpgradeTask,
+  UpgradeTaskPlan,
+} from "../client/operation-types.js";
 
-export interface UpgradeInfo {
-  spec: { versionInfo: { release: string; patch: string; targetVersions: string[] } };
-}
-
-export interface CheckItem {
-  name: string;
-  group: string;
-  level: string;
-  phase: string;
-  message: string;
-  riskSource?: Record<string, Record<string, string>[] | undefined>;
-}
-
-export interface PrecheckTask {
-  metadata: { uid: string };
-  status: {
-    phase: string;
-    message?: string;
-    clusterCheckStatus: { itemsStatus: CheckItem[] };
-    addonCheckStatus: { itemsStatus: CheckItem[] };
-    nodeCheckStatus: { nodeStageStatus: { nodeInfo: { name: string }; itemsStatus: CheckItem[] }[] };
-  };
-}
-
-export interface SnapshotTaskList {
-  items: { metadata: { uid: string }; status: { phase: string } }[];
-}
-
-export interface UpgradeTask {
-  metadata: { uid: string; creationTimestamp: string };
-  spec: { version: string; targetVersion: string; items?: { failureReason?: string } };
-  status: { phase: string; progress: string };
-}
-
-export interface PlanTarget {
-  name: string;
-  pool?: string;
-  fromVersion: string;
-  toVersion: string;
-  phase: string;
-}
-
-export interface PlanStep {
-  kind: string;
-  name: string;
-  batch?: number;
-  phase: string;
-  attempts: number;
-  /** Go `time.Time.String()` layout. */
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: { code: string; message: string } | null;
-  targets: PlanTarget[];
-}
-
-export interface UpgradePlan {
-  phase: string;
-  progress: string;
-  pauseRequested: boolean;
-  failureReason: string | null;
-  steps: PlanStep[];
-}
+/** One pre-check item, as every group lists them. */
+export type CheckItem = PrecheckTask["status"]["clusterCheckStatus"]["itemsStatus"][number];
+export type PlanStep = UpgradeTaskPlan["steps"][number];
+export type PlanTarget = PlanStep["targets"][number];
 
 export interface UpgradeRequest {
   targetVersion: string;

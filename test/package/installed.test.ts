@@ -78,7 +78,7 @@ await Promise.all([a.close(), b.close()]);
     expect(lines.at(-2)).toBe("Success 100.00");
   });
 
-  it("upgrades a cluster through cce-upgrade/client, signed with the demo access key", () => {
+  it("upgrades a cluster through cce-upgrade/client, signed with the demo access key, resets, exports and imports", () => {
     expect(existsSync(join(project, "node_modules/cce-upgrade/dist/client/index.d.ts"))).toBe(true);
     writeFileSync(
       join(project, "client.mjs"),
@@ -92,11 +92,26 @@ const body = { metadata: { apiVersion: "v3", kind: "UpgradeTask" },
 const { metadata } = await client.upgradeCluster({ cluster_id: clusterId, body });
 const task = await client.waitForTask({ cluster_id: clusterId, task_id: metadata.uid }, { pollIntervalMs: 100 });
 const missing = await client.showUpgradeClusterTask({ cluster_id: clusterId, task_id: "none" }).catch((e) => e);
-console.log(JSON.stringify({ phase: task.status.phase, error: missing instanceof CceUpgradeClientError && missing.errorCode }));
+const upgraded = (await client.showCluster({ cluster_id: clusterId })).spec.version;
+const exported = await client.showProjectState();
+await client.resetProject();
+const afterReset = (await client.showCluster({ cluster_id: clusterId })).spec.version;
+await client.restoreProjectState({ body: exported });
+const restored = (await client.showCluster({ cluster_id: clusterId })).spec.version;
+const same = JSON.stringify(await client.showProjectState()) === JSON.stringify(exported);
+console.log(JSON.stringify({ phase: task.status.phase, error: missing instanceof CceUpgradeClientError && missing.errorCode,
+  upgraded, afterReset, restored, same }));
 await emulator.close();
 `,
     );
-    expect(JSON.parse(run("node", ["client.mjs"]).trim())).toEqual({ phase: "Success", error: "CCE.01404001" });
+    expect(JSON.parse(run("node", ["client.mjs"]).trim())).toEqual({
+      phase: "Success",
+      error: "CCE.01404001",
+      upgraded: "v1.29.15-r50",
+      afterReset: "v1.28.15-r30",
+      restored: "v1.29.15-r50",
+      same: true,
+    });
   });
 
   it("runs the cce-upgrade command from the installed package", () => {

@@ -47,9 +47,9 @@ export function TaskPage({ api, clusterId, taskId }: { api: ApiClient; clusterId
               </span>
             </p>
             <ProgressBar progress={task.status.progress} label="Upgrade progress" />
-            {task.spec.items?.failureReason && (
+            {plan.failureReason && (
               <p className="notice notice-error" role="alert">
-                <strong>Failed:</strong> {task.spec.items.failureReason}
+                <strong>Failed:</strong> {plan.failureReason}
               </p>
             )}
             <Controls phase={task.status.phase} pauseRequested={plan.pauseRequested} onControl={control} />
