@@ -270,8 +270,9 @@ describe.runIf(chromiumInstalled)("web console", () => {
     await page.getByRole("alert").waitFor();
     expect(apiRequests.filter((path) => !path.startsWith(`${cluster}/`) && path !== cluster)).toEqual([]);
 
-    // Links built from that ID keep it whole: the wizard asks about the same cluster.
-    await page.getByRole("link", { name: "Upgrade this cluster" }).click();
+    // An unknown cluster's page offers nothing to act on; the wizard's route asks about the same cluster, whole.
+    await expect(page.getByRole("link", { name: "Upgrade this cluster" }).count()).resolves.toBe(0);
+    await openRoute(`#/clusters/${encoded}/upgrade`);
     await page.getByRole("heading", { name: /^Upgrade from/ }).waitFor();
     await waitForRequest(`${cluster}/upgradeinfo`);
     await waitForRequest(`/ext/v1/projects/${PROJECT}/clusters/${encoded}/nodes`);
@@ -288,7 +289,9 @@ describe.runIf(chromiumInstalled)("web console", () => {
     await openRoute("#/clusters/%zz");
     await page.getByRole("heading", { name: "Cluster %zz" }).waitFor();
     await waitForRequest(`/api/v3/projects/${PROJECT}/clusters/%25zz`);
-    await page.getByRole("alert").waitFor();
+    await page.getByRole("alert").getByText("This project has no cluster %zz.").waitFor();
+    await expect(page.getByRole("link", { name: "Upgrade this cluster" }).count()).resolves.toBe(0);
+    await expect(page.getByRole("heading", { name: "Upgrade history" }).count()).resolves.toBe(0);
   });
 
   /** Replaces the tab's stored session, as a stale or tampered tab would have it, and reloads the console. */

@@ -1,4 +1,4 @@
-import type { ApiClient } from "../api.js";
+import { type ApiClient, ApiFailure } from "../api.js";
 import { ErrorNotice, PhaseBadge, ProgressBar } from "../components/status.js";
 import { usePolling } from "../polling.js";
 import { href } from "../routing.js";
@@ -8,6 +8,8 @@ export function ClusterPage({ api, clusterId }: { api: ApiClient; clusterId: str
   const cluster = usePolling(() => api.showCluster(clusterId), `cluster-${clusterId}`);
   const history = usePolling(() => api.listUpgrades(clusterId), `history-${clusterId}`);
   const name = cluster.data?.metadata.name ?? clusterId;
+  if (cluster.error instanceof ApiFailure && cluster.error.status === 404)
+    return <UnknownCluster clusterId={clusterId} />;
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumb">
@@ -72,6 +74,24 @@ export function ClusterPage({ api, clusterId }: { api: ApiClient; clusterId: str
           </table>
         </div>
       )}
+    </>
+  );
+}
+
+/** A cluster the project does not have: said so, with nothing to act on but the way back. */
+function UnknownCluster({ clusterId }: { clusterId: string }) {
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <a href={href.clusters()}>Clusters</a> / {clusterId}
+      </nav>
+      <h1 tabIndex={-1}>Cluster {clusterId}</h1>
+      <p role="alert" className="notice notice-error">
+        This project has no cluster {clusterId}.
+      </p>
+      <p>
+        <a href={href.clusters()}>Back to the clusters</a>
+      </p>
     </>
   );
 }
