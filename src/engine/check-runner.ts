@@ -104,7 +104,14 @@ export class CheckTaskRunner {
     const now = this.clock.nowMicros();
     const due = (await this.store.dueTasks(now, BATCH)).filter((task) => !this.#inFlight.has(task.id));
     return due.map((task) => {
-      const move = this.#move(task, now).finally(() => this.#inFlight.delete(task.id));
+      // Nobody awaits a move the loop started: a failing one (the database gone a moment) is logged, and the task,
+      // unmoved or with its hold running out, is due again.
+      const move = this.#move(task, now)
+        .catch((error: unknown) => {
+          this.logger.error({ err: error, taskId: task.id }, "moving a check task failed; it is due again");
+          return false;
+        })
+        .finally(() => this.#inFlight.delete(task.id));
       this.#inFlight.set(task.id, move);
       return move;
     });

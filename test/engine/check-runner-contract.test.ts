@@ -388,6 +388,21 @@ describe("CheckTaskRunner's loop", () => {
     expect(store.moves.filter(([move]) => move === "hold")).toHaveLength(1);
   });
 
+  it("logs a move that fails and goes on: the task is due again, nothing is left unhandled", async () => {
+    const { store, clock, errors, runner } = setup();
+    const lost = new Error("connection terminated");
+    store.holdTask = async () => {
+      throw lost;
+    };
+    store.rounds = [[task("snapshot", "Running", "s")], [task("precheck", "Init", "p", 0)]];
+    runner.start();
+    await until(() => errors.length === 1 && clock.sleeps.length === 1, "the failed move logged");
+    expect(errors).toEqual([[{ err: lost, taskId: "s" }, "moving a check task failed; it is due again"]]);
+    clock.wake();
+    await until(() => store.moves.some(([move]) => move === "start"), "the next round's move");
+    await runner.stop();
+  });
+
   it("stops without having started", async () => {
     const { runner } = setup();
     await runner.stop();
