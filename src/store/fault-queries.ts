@@ -21,6 +21,11 @@ export interface FaultSpec {
   readonly retryable?: boolean | undefined;
 }
 
+/** How long a rule stalls, as stored. */
+export function stallMsOf(fault: Pick<FaultSpec, "stallSeconds">): number {
+  return Math.round((fault.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000);
+}
+
 /** Stores a fault rule; an existing ID is left alone, so re-applying a seed does not re-arm spent faults. */
 export async function insertFault(
   db: Kysely<Database>,
@@ -39,7 +44,7 @@ export async function insertFault(
     error_code: fault.error,
     message: fault.message ?? `injected fault: ${fault.error}`,
     retryable: fault.retryable ? 1 : 0,
-    stall_ms: Math.round((fault.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000),
+    stall_ms: stallMsOf(fault),
     created_at: nowMicros,
   };
   await db

@@ -2,8 +2,9 @@ import type { Insertable, Kysely } from "kysely";
 import type { ClusterState, ProjectState } from "../domain/project-state.js";
 import { projectStateProblem } from "../domain/project-state-rules.js";
 import { isConstraintViolation, type Store } from "./database.js";
+import { stallMsOf } from "./fault-queries.js";
 import { countProjectRows, deleteProjectRows, type ProjectStateChange, takeOverProjectWork } from "./project-rows.js";
-import { clusterIdsSeededElsewhere } from "./project-seed-queries.js";
+import { clusterIdsSeededElsewhere, findProjectSeed } from "./project-seed-queries.js";
 import {
   addonRow,
   applyLogRow,
@@ -21,6 +22,7 @@ import {
   workflowRow,
 } from "./project-state-rows.js";
 import type { Database } from "./schema.js";
+import { seedFaultId } from "./seed-file.js";
 import { inSlices } from "./seed-ownership.js";
 import { inRetriedWriteTransaction } from "./write-transaction.js";
 
@@ -34,7 +36,7 @@ const ROWS_PER_INSERT = 200;
  * Replaces the project's whole state with a document's, in one transaction: the project's running work is taken
  * from its workers, its rows deleted and the document's written. Nothing is written when the document is refused:
  * a problem in it, an ID of another project's (or of another project's seed), a driver profile the project may not
- * use. A restored upgrade task's lease is free, so the engine claims it and goes on from its step; its fencing token
+ * use, a stall longer than the fault API allows. A restored upgrade task's lease is free, so the engine claims it and goes on from its step; its fencing token
  * is newer than any a worker of the task held before (at least the current time in microseconds, which no counted
  * fence reaches), and the simulated cluster is told so, so no earlier worker can write again.
  */
@@ -43,6 +45,7 @@ export async function importProjectState(
   projectId: string,
   state: ProjectState,
   nowMicros: number,
+  maxStallSeconds: number,
 ): Promise<ProjectStateChange> {
   if (state.projectId !== projectId) {
     throw new ProjectStateRefusedError(`projectId ${JSON.stringify(state.projectId)} is not the project of the path`);
@@ -53,6 +56,7 @@ export async function importProjectState(
     return await inRetriedWriteTransaction(store, async (trx) => {
       await refuseForeignIds(trx, projectId, state);
       await refuseUngrantedProfiles(trx, projectId, state);
+      await refuseLongStalls(trx, projectId, state, maxStallSeconds);
       const fences = await takeOverProjectWork(trx, projectId);
       const removed = await deleteProjectRows(trx, projectId);
       const fenceOf = (taskId: string) => Math.max(nowMicros, (fences.get(taskId) ?? 0) + 1);
@@ -232,5 +236,33 @@ async function refuseUngrantedProfiles(db: Kysely<Database>, projectId: string, 
   const refused = chosen.find((profile) => profile !== undefined && !granted.has(profile));
   if (refused !== undefined) {
     throw new ProjectStateRefusedError(`profile ${JSON.stringify(refused)} is not one this project may use`);
+  }
+}
+
+/**
+ * A stall longer than the operator's cap (`FAULT_MAX_STALL_SECONDS`) holds an engine slot other projects share: the
+ * fault API refuses it, and so does a restore, unless it is the seed's own rule as seeded (the operator's).
+ */
+async function refuseLongStalls(
+  db: Kysely<Database>,
+  projectId: string,
+  state: ProjectState,
+  maxStallSeconds: number,
+): Promise<void> {
+  const seeded = new Map<string, number>();
+  for (const cluster of (await findProjectSeed(db, projectId)) ?? []) {
+    for (const [index, fault] of (cluster.faults ?? []).entries())
+      seeded.set(seedFaultId(cluster.id, index), stallMsOf(fault));
+  }
+  const long = state.clusters
+    .flatMap((cluster) => cluster.faults)
+    .find(
+      (fault) =>
+        fault.mode === "stall" && fault.stallMs > maxStallSeconds * 1000 && seeded.get(fault.id) !== fault.stallMs,
+    );
+  if (long) {
+    throw new ProjectStateRefusedError(
+      `fault ${JSON.stringify(long.id)} stalls ${long.stallMs / 1000} s, more than this server allows (${maxStallSeconds} s)`,
+    );
   }
 }

@@ -342,7 +342,7 @@ async function insertCluster(db: Kysely<Database>, projectId: string, cluster: C
   }
   if (cluster.driver) await insertSeedDriver(db, cluster.id, { type: "profile", profile: cluster.driver }, now);
   for (const [index, fault] of (cluster.faults ?? []).entries()) {
-    await insertFault(db, `${cluster.id}/seed-${index}`, cluster.id, fault, now);
+    await insertFault(db, seedFaultId(cluster.id, index), cluster.id, fault, now);
   }
   for (const api of cluster.deprecatedAPIs ?? []) {
     await db
@@ -358,4 +358,9 @@ async function insertCluster(db: Kysely<Database>, projectId: string, cluster: C
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
+}
+
+/** A seeded fault rule's ID: stable across starts, so a restart does not re-arm a spent rule. */
+export function seedFaultId(clusterId: string, index: number): string {
+  return `${clusterId}/seed-${index}`;
 }

@@ -12,6 +12,7 @@ import {
   OTHER_TOKEN,
   PROJECT,
   TOKEN,
+  testSeed,
   upgradeBody,
 } from "../support/fixtures.js";
 import { testSystem } from "../support/system.js";
@@ -299,6 +300,32 @@ describe.each(DIALECTS)("project reset and state, on %s", (dialect) => {
       expectCceError(response, 400, "CCE.01400001");
     }
     expect(await state()).toEqual(before);
+  });
+
+  it("refuses a restored stall longer than the fault API allows, unless it is the seed's own rule as seeded", async () => {
+    const seed = testSeed();
+    const cluster = seed.projects[0]?.clusters?.[0];
+    if (!cluster) throw new Error("test seed has a cluster");
+    cluster.faults = [{ step: "node", times: 1, error: "OperatorsLongStall", mode: "stall", stallSeconds: 7200 }];
+    system = await testSystem(dialect, { seed, startEngine: false });
+    const tenant = { step: "master", times: 1, error: "Slow", mode: "stall", stallSeconds: 600 };
+    expect((await system.call("POST", faultsOf(CLUSTER), tenant)).status).toBe(201);
+    const exported = await state();
+    // The seed's two-hour stall and the tenant's ten minutes, as they are: restored.
+    expect((await put(exported)).statusCode).toBe(200);
+
+    const longer = structuredClone(exported);
+    const faults = longer.clusters.find((c) => c.id === CLUSTER)?.faults ?? [];
+    const tenants = faults.find((fault) => fault.error === "Slow");
+    const seeded = faults.find((fault) => fault.error === "OperatorsLongStall");
+    if (!tenants || !seeded) throw new Error("both faults are exported");
+    tenants.stallMs = 86_400_000;
+    const refused = expectCceError(await put(longer), 400, "CCE.01400001");
+    expect(refused.errorMessage).toBe(`fault "${tenants.id}" stalls 86400 s, more than this server allows (600 s)`);
+    tenants.stallMs = 600_000;
+    seeded.stallMs = 86_400_000;
+    expect(expectCceError(await put(longer), 400, "CCE.01400001").errorMessage).toMatch(/stalls 86400 s/);
+    expect(await state()).toEqual(exported);
   });
 
   it("refuses to reset a project whose seed was never recorded, with CCE.01403003, changing nothing", async () => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { ProjectStateSchema } from "../../domain/project-state.js";
+import { DEFAULT_FAULT_MAX_STALL_SECONDS } from "../../store/fault-queries.js";
 import { ResetRefusedError, resetProject } from "../../store/project-reset.js";
 import { exportProjectState } from "../../store/project-state-export.js";
 import { importProjectState, ProjectStateRefusedError } from "../../store/project-state-import.js";
@@ -16,6 +17,7 @@ const PROJECT = "/ext/v1/projects/:project_id";
  */
 export function projectStateRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
   const { store, clock } = context;
+  const maxStallSeconds = context.faultMaxStallSeconds ?? DEFAULT_FAULT_MAX_STALL_SECONDS;
   return async (app) => {
     app.post(
       `${PROJECT}/reset`,
@@ -79,7 +81,8 @@ export function projectStateRoutes(context: ApiContext): FastifyPluginAsyncTypeb
       async (request) => {
         const projectId = request.params.project_id;
         try {
-          return { projectId, ...(await importProjectState(store, projectId, request.body, clock.nowMicros())) };
+          const now = clock.nowMicros();
+          return { projectId, ...(await importProjectState(store, projectId, request.body, now, maxStallSeconds)) };
         } catch (error) {
           if (error instanceof ProjectStateRefusedError) throw new ApiError("invalidRequest", error.message);
           throw error;
