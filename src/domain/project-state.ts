@@ -138,6 +138,16 @@ const SkippedCheckItem = Type.Object(
   open,
 );
 
+/** What a pre-check and a backup share: the runner's moves and their times. */
+const CheckTaskMoves = {
+  message: Nullable(Text(4096)),
+  fence: Type.Integer({ minimum: 0, description: "Moves so far: the runner's attempt counter." }),
+  dueAt: Micros,
+  createdAt: Micros,
+  updatedAt: Micros,
+  completedAt: Nullable(Micros),
+};
+
 const PrecheckState = Type.Object(
   {
     id: TaskId,
@@ -155,12 +165,7 @@ const PrecheckState = Type.Object(
         strict,
       ),
     ),
-    message: Nullable(Text(4096)),
-    fence: Type.Integer({ minimum: 0, description: "Moves so far: the runner's attempt counter." }),
-    dueAt: Micros,
-    createdAt: Micros,
-    updatedAt: Micros,
-    completedAt: Nullable(Micros),
+    ...CheckTaskMoves,
     expiresAt: Nullable(Micros),
   },
   strict,
@@ -171,12 +176,7 @@ const SnapshotState = Type.Object(
     id: TaskId,
     itemId: Id,
     phase: StringEnum(["Init", "Running", "Success", "Failed"]),
-    message: Nullable(Text(4096)),
-    fence: Type.Integer({ minimum: 0, description: "Moves so far: the runner's attempt counter." }),
-    dueAt: Micros,
-    createdAt: Micros,
-    updatedAt: Micros,
-    completedAt: Nullable(Micros),
+    ...CheckTaskMoves,
   },
   strict,
 );

@@ -233,6 +233,31 @@ export const upgradeTaskRow = (
   driver: doc.driver === null ? null : choiceJson(doc.driver),
 });
 
+/** The columns a pre-check and a backup share: the runner's moves and their times. */
+type CheckMovesRow = Pick<
+  Row<SnapshotTasksTable>,
+  "message" | "fence" | "due_at" | "created_at" | "updated_at" | "completed_at"
+>;
+type CheckMovesDoc = Pick<Doc<"snapshots">, "message" | "fence" | "dueAt" | "createdAt" | "updatedAt" | "completedAt">;
+
+const checkMovesDoc = (row: CheckMovesRow): CheckMovesDoc => ({
+  message: row.message,
+  fence: row.fence,
+  dueAt: row.due_at,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  completedAt: row.completed_at,
+});
+
+const checkMovesRow = (doc: CheckMovesDoc): CheckMovesRow => ({
+  message: doc.message,
+  fence: doc.fence,
+  due_at: doc.dueAt,
+  created_at: doc.createdAt,
+  updated_at: doc.updatedAt,
+  completed_at: doc.completedAt,
+});
+
 export const precheckDoc = (row: Row<PrecheckTasksTable>): Doc<"prechecks"> => ({
   id: row.id,
   phase: row.phase,
@@ -240,12 +265,7 @@ export const precheckDoc = (row: Row<PrecheckTasksTable>): Doc<"prechecks"> => (
   targetVersion: row.target_version,
   skippedItems: JSON.parse(row.skipped_items),
   result: row.result === null ? null : JSON.parse(row.result),
-  message: row.message,
-  fence: row.fence,
-  dueAt: row.due_at,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  completedAt: row.completed_at,
+  ...checkMovesDoc(row),
   expiresAt: row.expires_at,
 });
 
@@ -262,12 +282,7 @@ export const precheckRow = (
   target_version: doc.targetVersion,
   skipped_items: JSON.stringify(doc.skippedItems),
   result: doc.result === null ? null : JSON.stringify(doc.result),
-  message: doc.message,
-  fence: doc.fence,
-  due_at: doc.dueAt,
-  created_at: doc.createdAt,
-  updated_at: doc.updatedAt,
-  completed_at: doc.completedAt,
+  ...checkMovesRow(doc),
   expires_at: doc.expiresAt,
 });
 
@@ -275,12 +290,7 @@ export const snapshotDoc = (row: Row<SnapshotTasksTable>): Doc<"snapshots"> => (
   id: row.id,
   itemId: row.item_id,
   phase: row.phase,
-  message: row.message,
-  fence: row.fence,
-  dueAt: row.due_at,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  completedAt: row.completed_at,
+  ...checkMovesDoc(row),
 });
 
 export const snapshotRow = (
@@ -293,12 +303,7 @@ export const snapshotRow = (
   project_id: projectId,
   cluster_id: clusterId,
   phase: doc.phase,
-  message: doc.message,
-  fence: doc.fence,
-  due_at: doc.dueAt,
-  created_at: doc.createdAt,
-  updated_at: doc.updatedAt,
-  completed_at: doc.completedAt,
+  ...checkMovesRow(doc),
 });
 
 export const postcheckDoc = (row: Row<PostcheckTasksTable>): Doc<"postchecks"> => ({

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { Clock } from "../../src/domain/clock.js";
 import type { ClusterInspection, PrecheckInput, PrecheckResult } from "../../src/domain/upgrade-checks.js";
 import type { PlanTarget } from "../../src/domain/upgrade-plan.js";
 import {
@@ -17,32 +16,12 @@ import type {
   StepContext,
   TargetOutcome,
 } from "../../src/engine/ports.js";
+import { HeldClock, until } from "../support/held-clock.js";
 
 /** The check runner through its ports: a store that hands out scripted due tasks, and a driver that records calls. */
 
 const NOW = 5_000_000_000;
 const OPTIONS: CheckRunnerOptions = { pollIntervalMs: 250, holdMs: 30_000, precheckValidityMs: 3_600_000 };
-
-/** A clock standing still whose sleeps wait for `wake` (or their signal). */
-class HeldClock implements Clock {
-  readonly sleeps: number[] = [];
-  #wakers: (() => void)[] = [];
-  nowMicros(): number {
-    return NOW;
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    this.sleeps.push(ms);
-    return new Promise((resolve, reject) => {
-      this.#wakers.push(resolve);
-      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
-    });
-  }
-  wake(): void {
-    const wakers = this.#wakers;
-    this.#wakers = [];
-    for (const wake of wakers) wake();
-  }
-}
 
 type Move = readonly [string, ...unknown[]];
 
@@ -136,18 +115,10 @@ const task = (kind: DueCheckTask["kind"], phase: DueCheckTask["phase"], id: stri
   fence,
 });
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-
 function setup(options: Partial<CheckRunnerOptions> = {}) {
   const store = new RecordingCheckStore();
   const driver = new ScriptedDriver();
-  const clock = new HeldClock();
+  const clock = new HeldClock(NOW);
   const errors: [object, string][] = [];
   const logger = { info() {}, warn() {}, error: (fields: object, message: string) => errors.push([fields, message]) };
   const runner = new CheckTaskRunner(store, driver, clock, { ...OPTIONS, ...options }, logger);

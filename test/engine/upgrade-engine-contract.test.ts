@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Clock } from "../../src/domain/clock.js";
 import type { ClusterInventory, PlanTarget } from "../../src/domain/upgrade-plan.js";
 import type { NormalizedUpgradeAction } from "../../src/domain/upgrade-request.js";
 import type {
@@ -13,6 +12,7 @@ import type {
   TaskChange,
 } from "../../src/engine/ports.js";
 import { type EngineOptions, UpgradeEngine } from "../../src/engine/upgrade-engine.js";
+import { HeldClock, until } from "../support/held-clock.js";
 
 /**
  * The engine's claim loop through its ports: a store whose claims the test scripts, a driver whose applies wait for
@@ -20,29 +20,6 @@ import { type EngineOptions, UpgradeEngine } from "../../src/engine/upgrade-engi
  */
 
 const NOW = 7_000_000_000;
-
-/** A clock standing still; sleeps (but those of 0 ms) wait for `wakeAll` or their signal, and are recorded. */
-class HeldClock implements Clock {
-  readonly sleeps: number[] = [];
-  #wakers: (() => void)[] = [];
-  nowMicros(): number {
-    return NOW;
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    this.sleeps.push(ms);
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      if (ms === 0) return resolve();
-      this.#wakers.push(resolve);
-      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
-    });
-  }
-  wakeAll(): void {
-    const wakers = this.#wakers;
-    this.#wakers = [];
-    for (const wake of wakers) wake();
-  }
-}
 
 type ClaimCall = readonly [owner: string, now: number, ttlMicros: number, limit: number, projectSlots?: number];
 
@@ -146,18 +123,10 @@ function task(id: string, phase: ClaimedTask["phase"] = "Queuing"): ClaimedTask 
   };
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-
 function setup(options: Partial<EngineOptions> = {}) {
   const store = new ScriptedStore();
   const driver = new GatedDriver();
-  const clock = new HeldClock();
+  const clock = new HeldClock(NOW);
   const errors: [object, string][] = [];
   const takeovers: number[] = [];
   const metrics: EngineMetrics = { stepFinished() {}, leaseTakenOver: () => takeovers.push(1) };
@@ -270,10 +239,10 @@ describe("UpgradeEngine's claim loop", () => {
     engine.start();
     await until(() => clock.sleeps.length === 1, "the first backoff");
     expect(errors).toEqual([[{ err: broken, failures: 1 }, "claiming tasks failed"]]);
-    clock.wakeAll();
+    clock.wake();
     await until(() => clock.sleeps.length === 2, "the second backoff");
     expect(errors.at(-1)).toEqual([{ err: broken, failures: 2 }, "claiming tasks failed"]);
-    clock.wakeAll();
+    clock.wake();
     await until(() => clock.sleeps.length === 3, "the pause after a good claim");
     // 250 × 2¹ × 0.5, 250 × 2² × 0.5, then the plain poll interval.
     expect(clock.sleeps.filter((ms) => ms !== 0)).toEqual([250, 500, 250]);
@@ -287,7 +256,7 @@ describe("UpgradeEngine's claim loop", () => {
     engine.start();
     for (let n = 1; n <= 6; n++) {
       await until(() => clock.sleeps.length === n, `backoff ${n}`);
-      clock.wakeAll();
+      clock.wake();
     }
     expect(Math.max(...clock.sleeps)).toBeCloseTo(10 * 30 * 0.999);
   });
@@ -332,7 +301,7 @@ describe("UpgradeEngine.stop", () => {
     const stopped = engine.stop(5_000);
     await until(() => clock.sleeps.includes(5_000), "the grace timer");
     expect(driver.aborted).toEqual([]);
-    clock.wakeAll();
+    clock.wake();
     await stopped;
     expect(driver.aborted).toEqual(["a"]);
     expect(store.released).toEqual(["a"]);
