@@ -11,10 +11,12 @@ import { systemClock } from "./domain/clock.js";
 import { ClusterDriverRouter } from "./drivers/cluster-driver-router.js";
 import { SimulatorDriver } from "./drivers/simulator.js";
 import { CheckTaskRunner } from "./engine/check-runner.js";
+import { ClusterJobRunner } from "./engine/cluster-job-runner.js";
 import { prometheusEngineMetrics } from "./engine/engine-metrics.js";
 import { UpgradeEngine } from "./engine/upgrade-engine.js";
 import { checkTaskStore } from "./store/check-task-store.js";
 import { driverChoices } from "./store/cluster-driver-queries.js";
+import { clusterJobStore } from "./store/cluster-job-store.js";
 import { DatabaseUrlError, displayDatabaseUrl, openStore, type Store } from "./store/database.js";
 import { hasProject, isEmpty, readDemoSeed } from "./store/demo-seed.js";
 import { engineStore } from "./store/engine-store.js";
@@ -108,6 +110,12 @@ async function startParts(
     },
     logger.child({ component: "check-runner" }),
   );
+  const jobRunner = new ClusterJobRunner(
+    clusterJobStore(store),
+    clock,
+    { pollIntervalMs: config.engine.pollIntervalMs, speed: config.simSpeed },
+    logger.child({ component: "cluster-jobs" }),
+  );
   const app = await buildServer(
     {
       store,
@@ -124,13 +132,19 @@ async function startParts(
   const address = await app.listen({ port: config.port, host: config.host });
   if (config.engine.enabled) engine.start();
   if (config.engine.enabled) checkRunner.start();
+  if (config.engine.enabled) jobRunner.start();
   const shownDemo = demo && (await hasProject(store.db, demo.projectId)) ? demo : undefined;
   return {
     address,
     dialect: store.dialect,
     demo: shownDemo,
     async close() {
-      await Promise.all([app.close(), engine.stop(config.engine.shutdownGraceMs), checkRunner.stop()]);
+      await Promise.all([
+        app.close(),
+        engine.stop(config.engine.shutdownGraceMs),
+        checkRunner.stop(),
+        jobRunner.stop(),
+      ]);
       await store.close();
     },
   };

@@ -10,6 +10,13 @@ export const ERROR_CATALOGUE = {
     message: "Content type not supported.",
     gateway: false,
   },
+  containerCidrConflict: {
+    status: 400,
+    code: "CCE.01400005",
+    message: "Container network CIDR blocks conflict.",
+    gateway: false,
+  },
+  tooManyNodes: { status: 400, code: "CCE.01400014", message: "Excessive nodes in the cluster.", gateway: false },
   versionNotSupported: { status: 400, code: "CCE.01400015", message: "Version not supported.", gateway: false },
   precheckNotFresh: {
     status: 400,
@@ -24,6 +31,7 @@ export const ERROR_CATALOGUE = {
     gateway: false,
   },
   resourceNotFound: { status: 404, code: "CCE.01404001", message: "Resource not found.", gateway: false },
+  resourceExists: { status: 409, code: "CCE.01409001", message: "The resource already exists.", gateway: false },
   outOfDateVersion: {
     status: 409,
     code: "CCE.01409002",

@@ -24,6 +24,8 @@ import { healthRoutes } from "./routes/health.js";
 import { iamRoutes } from "./routes/iam.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { installRequestMetrics, metricsRoutes } from "./routes/metrics.js";
+import { nodePoolRoutes } from "./routes/node-pools.js";
+import { nodeRoutes } from "./routes/nodes.js";
 import { postcheckRoutes } from "./routes/postchecks.js";
 import { precheckRoutes } from "./routes/prechecks.js";
 import { projectStateRoutes } from "./routes/project-state.js";
@@ -111,7 +113,9 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     await cce.register(snapshotRoutes(context));
     await cce.register(upgradeInfoRoutes(context));
     await cce.register(upgradeWorkflowRoutes(context));
-    await cce.register(jobRoutes());
+    await cce.register(jobRoutes(context));
+    await cce.register(nodePoolRoutes(context));
+    await cce.register(nodeRoutes(context));
   });
   return app;
 }

@@ -30,19 +30,56 @@ export function upgradeTaskDocument(task: TaskDocumentRow, zone: DisplayZone) {
   };
 }
 
-/** `ShowCluster`'s body. Network fields CCE would return are filled with stable values derived from the ID. */
-export function clusterDocument(cluster: ClusterRow, zone: DisplayZone) {
+/** What CreateCluster accepted beyond the columns, as `clusters.spec` keeps it. */
+export interface ClusterCreationSpec {
+  readonly alias?: string;
+  readonly annotations?: Record<string, string>;
+  readonly labels?: Record<string, string>;
+  readonly customSan?: string[];
+  readonly ipv6enable?: boolean;
+  readonly hostNetwork: { vpc: string; subnet: string; SecurityGroup?: string };
+  readonly containerNetwork: { mode: string; cidr: string; cidrs?: { cidr: string }[] };
+  readonly eniNetwork?: object;
+  readonly authentication: { mode: string; authenticatingProxy?: object };
+  readonly billingMode: number;
+  readonly masters?: { availabilityZone: string }[];
+  readonly kubernetesSvcIpRange: string;
+  readonly kubeProxyMode: string;
+  readonly az: string;
+  readonly supportIstio?: boolean;
+  readonly extendParam?: object;
+}
+
+/** A seeded cluster's networks: stable values derived from its ID, as the documents always showed them. */
+function seededClusterSpec(cluster: ClusterRow): ClusterCreationSpec {
   const short = cluster.id.slice(0, 8);
+  return {
+    hostNetwork: { vpc: `vpc-${short}`, subnet: `subnet-${short}` },
+    containerNetwork: { mode: "overlay_l2", cidr: "172.16.0.0/16" },
+    authentication: { mode: "rbac" },
+    billingMode: 0,
+    kubernetesSvcIpRange: "10.247.0.0/16",
+    kubeProxyMode: "iptables",
+    az: "multi_az",
+  };
+}
+
+/** `ShowCluster`'s body: the columns, and what CreateCluster accepted (a seeded cluster: stable defaults). */
+export function clusterDocument(cluster: ClusterRow, zone: DisplayZone) {
+  const { alias, annotations, labels, extendParam, ...spec } = cluster.spec
+    ? (JSON.parse(cluster.spec) as ClusterCreationSpec)
+    : seededClusterSpec(cluster);
   return {
     kind: "Cluster",
     apiVersion: "v3",
     metadata: {
       name: cluster.name,
       uid: cluster.id,
+      ...(alias !== undefined && { alias }),
       creationTimestamp: formatGoTime(cluster.created_at, zone),
       updateTimestamp: formatGoTime(cluster.updated_at, zone),
-      annotations: {},
-      labels: {},
+      annotations: annotations ?? {},
+      labels: labels ?? {},
     },
     spec: {
       category: cluster.category,
@@ -51,18 +88,14 @@ export function clusterDocument(cluster: ClusterRow, zone: DisplayZone) {
       version: cluster.version,
       platformVersion: cluster.platform_version,
       description: cluster.description,
-      hostNetwork: { vpc: `vpc-${short}`, subnet: `subnet-${short}` },
-      containerNetwork: { mode: "overlay_l2", cidr: "172.16.0.0/16" },
-      authentication: { mode: "rbac" },
-      billingMode: 0,
-      kubernetesSvcIpRange: "10.247.0.0/16",
-      kubeProxyMode: "iptables",
-      az: "multi_az",
-      extendParam: {},
+      ...spec,
+      extendParam: extendParam ?? {},
     },
     status: {
       phase: cluster.phase,
-      endpoints: [{ url: `https://${cluster.name}.${short}.cluster.internal:5443`, type: "Internal" }],
+      ...(cluster.job_id !== null && { jobID: cluster.job_id }),
+      ...(cluster.status_reason !== null && { reason: cluster.status_reason }),
+      endpoints: [{ url: `https://${cluster.name}.${cluster.id.slice(0, 8)}.cluster.internal:5443`, type: "Internal" }],
     },
   };
 }

@@ -47,6 +47,11 @@ function findRelease(release: string): CatalogueRelease | undefined {
   return VERSION_CATALOGUE.find((entry) => entry.release === release);
 }
 
+/** The newest release the catalogue has: what CreateCluster builds when the body names no version. */
+export function newestVersion(): string {
+  return VERSION_CATALOGUE.at(-1)?.release ?? "v1.28";
+}
+
 /**
  * Resolves a version as clients write it to a known patch version: a full version must be in the catalogue;
  * `v1.29` resolves to that release's newest patch and `v1.19.16` to the newest revision of that patch.

@@ -16,6 +16,7 @@ export interface ProjectRowCounts {
   snapshots: number;
   postchecks: number;
   workflows: number;
+  clusterJobs: number;
   simulatorTargets: number;
   simulatorApplyLog: number;
   simulatorFences: number;
@@ -31,9 +32,9 @@ const clustersOf = (db: Kysely<Database>, projectId: string) =>
   db.selectFrom("clusters").select("id").where("project_id", "=", projectId);
 
 /** The IDs of the project's tasks the simulator may remember a fencing token of: upgrades, backups, pre-checks. */
-const fencedTasks = (db: Kysely<Database>, projectId: string) =>
+const fencedTasks = (db: Kysely<Database>, scope: RowScope) =>
   (["upgrade_tasks", "snapshot_tasks", "precheck_tasks"] as const)
-    .map((table) => db.selectFrom(table).select("id").where("project_id", "=", projectId))
+    .map((table) => db.selectFrom(table).select("id").where(scope.column, "=", scope.id))
     .reduce((all, next) => all.unionAll(next));
 
 /** Tables whose rows hang under one of the project's clusters, by what a summary calls them. */
@@ -55,6 +56,7 @@ const TASK_TABLES = {
   snapshots: "snapshot_tasks",
   postchecks: "postcheck_tasks",
   workflows: "upgrade_workflows",
+  clusterJobs: "cluster_jobs",
 } as const;
 
 /**
@@ -80,17 +82,36 @@ export async function takeOverProjectWork(db: Kysely<Database>, projectId: strin
 
 /**
  * Deletes every row of the project but its credentials and grants: its clusters with their pools, nodes, add-ons,
- * deprecated APIs, driver choices and faults, its tasks and checks, and the simulator's rows of its clusters and
- * tasks. A worker of a deleted task finds no row to write under its lease, and the simulator refuses it as a task
- * that no longer exists.
+ * deprecated APIs, driver choices and faults, its tasks, checks and lifecycle jobs, and the simulator's rows of its
+ * clusters and tasks. A worker of a deleted task finds no row to write under its lease, and the simulator refuses it
+ * as a task that no longer exists.
  */
-export async function deleteProjectRows(db: Kysely<Database>, projectId: string): Promise<ProjectRowCounts> {
-  const taskIds = (await fencedTasks(db, projectId).execute()).map((task) => task.id);
-  const removed: Partial<ProjectRowCounts> = {};
+export function deleteProjectRows(db: Kysely<Database>, projectId: string): Promise<ProjectRowCounts> {
+  return deleteRows(db, { column: "project_id", id: projectId }, clustersOf(db, projectId));
+}
+
+/**
+ * Deletes one cluster with every row under it, its tasks and checks included (DeleteCluster's last move). Its
+ * lifecycle jobs stay: ShowJob still reports the deletion.
+ */
+export async function deleteClusterRows(db: Kysely<Database>, clusterId: string): Promise<void> {
+  await deleteRows(db, { column: "cluster_id", id: clusterId }, [clusterId]);
+}
+
+type RowScope = { readonly column: "project_id" | "cluster_id"; readonly id: string };
+
+async function deleteRows(
+  db: Kysely<Database>,
+  scope: RowScope,
+  clusterIds: readonly string[] | ReturnType<typeof clustersOf>,
+): Promise<ProjectRowCounts> {
+  const taskIds = (await fencedTasks(db, scope).execute()).map((task) => task.id);
+  const removed: Partial<ProjectRowCounts> = { clusterJobs: 0 };
   // Tasks before the simulator's rows: a simulator apply holding a task (key share) is let finish first, so its
   // rows are among those deleted next, and the apply never waits on a row this transaction holds.
   for (const [name, table] of Object.entries(TASK_TABLES)) {
-    const result = await db.deleteFrom(table).where("project_id", "=", projectId).executeTakeFirst();
+    if (table === "cluster_jobs" && scope.column === "cluster_id") continue;
+    const result = await db.deleteFrom(table).where(scope.column, "=", scope.id).executeTakeFirst();
     removed[name as keyof typeof TASK_TABLES] = Number(result.numDeletedRows);
   }
   const fences = await inSlices(taskIds, (slice) =>
@@ -99,10 +120,13 @@ export async function deleteProjectRows(db: Kysely<Database>, projectId: string)
   removed.simulatorFences = fences.length;
   // Nodes before their pools, which they reference.
   for (const [name, table] of Object.entries(CLUSTER_TABLES)) {
-    const result = await db.deleteFrom(table).where("cluster_id", "in", clustersOf(db, projectId)).executeTakeFirst();
+    const result = await db.deleteFrom(table).where("cluster_id", "in", clusterIds).executeTakeFirst();
     removed[name as keyof typeof CLUSTER_TABLES] = Number(result.numDeletedRows);
   }
-  const clusters = await db.deleteFrom("clusters").where("project_id", "=", projectId).executeTakeFirst();
+  const clusters = await db
+    .deleteFrom("clusters")
+    .where(scope.column === "project_id" ? "project_id" : "id", "=", scope.id)
+    .executeTakeFirst();
   return { ...removed, clusters: Number(clusters.numDeletedRows) } as ProjectRowCounts;
 }
 
@@ -121,7 +145,7 @@ export async function countProjectRows(db: Kysely<Database>, projectId: string):
       db
         .selectFrom("simulated_fences")
         .select((eb) => eb.fn.countAll().as("n"))
-        .where("task_id", "in", fencedTasks(db, projectId)),
+        .where("task_id", "in", fencedTasks(db, { column: "project_id", id: projectId })),
     ),
   };
   for (const [name, table] of Object.entries(TASK_TABLES)) {

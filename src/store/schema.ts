@@ -46,6 +46,10 @@ export interface ClustersTable {
   status_reason: string | null;
   created_at: Micros;
   updated_at: Micros;
+  /** JSON of what CreateCluster accepted beyond the columns (`ClusterCreationSpec`); null for a seeded cluster. */
+  spec: string | null;
+  /** The cluster's latest lifecycle job (`status.jobID`). */
+  job_id: string | null;
 }
 
 export interface NodePoolsTable {
@@ -53,6 +57,11 @@ export interface NodePoolsTable {
   id: string;
   name: string;
   created_at: Micros;
+  /** JSON of what CreateNodePool accepted (`NodePoolCreationSpec`), scaled by UpdateNodePool; null when seeded. */
+  spec: string | null;
+  job_id: string | null;
+  /** CCE's `status.phase`: empty when the pool is settled, `Synchronizing` while nodes come or go, `Deleting`. */
+  phase: Generated<string>;
 }
 
 export interface NodesTable {
@@ -66,6 +75,8 @@ export interface NodesTable {
   labels: string;
   created_at: Micros;
   updated_at: Micros;
+  /** The lifecycle job creating or deleting the node (`status.jobID`). */
+  job_id: string | null;
 }
 
 export interface AddonsTable {
@@ -279,7 +290,26 @@ export interface ProjectSeedsTable {
   recorded_at: Micros;
 }
 
+/** A job of the cluster lifecycle (ShowJob): `Initializing → Running → Success`, moved by the cluster-job runner. */
+export interface ClusterJobsTable {
+  id: string;
+  project_id: string;
+  cluster_id: string;
+  type: string;
+  resource_id: string;
+  resource_name: string;
+  phase: "Initializing" | "Running" | "Success" | "Failed";
+  reason: string | null;
+  /** Bumped by every move: a runner moves a job only from the state it read. */
+  fence: Generated<number>;
+  due_at: Micros;
+  created_at: Micros;
+  updated_at: Micros;
+  completed_at: Micros | null;
+}
+
 export interface Database {
+  cluster_jobs: ClusterJobsTable;
   project_seeds: ProjectSeedsTable;
   cluster_drivers: ClusterDriversTable;
   driver_profiles: DriverProfilesTable;

@@ -6,8 +6,10 @@ import { UTC } from "../../src/domain/go-time.js";
 import { ClusterDriverRouter } from "../../src/drivers/cluster-driver-router.js";
 import { SimulatorDriver } from "../../src/drivers/simulator.js";
 import type { HookNetwork } from "../../src/drivers/webhook-network.js";
+import { ClusterJobRunner } from "../../src/engine/cluster-job-runner.js";
 import { type EngineOptions, UpgradeEngine } from "../../src/engine/upgrade-engine.js";
 import { driverChoices } from "../../src/store/cluster-driver-queries.js";
+import { clusterJobStore } from "../../src/store/cluster-job-store.js";
 import type { DialectName } from "../../src/store/database.js";
 import { engineStore } from "../../src/store/engine-store.js";
 import { applySeed, type SeedFile } from "../../src/store/seed-file.js";
@@ -64,6 +66,13 @@ export async function testSystem(
     );
   const engine = newEngine();
   if (options.startEngine !== false) engine.start();
+  const jobs = new ClusterJobRunner(
+    clusterJobStore(store),
+    clock,
+    { pollIntervalMs: 20, speed: options.speed ?? 400 },
+    silent,
+  );
+  if (options.startEngine !== false) jobs.start();
 
   const call = async (method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: unknown) => {
     const response = await app.inject({
@@ -80,6 +89,7 @@ export async function testSystem(
     store,
     app,
     engine,
+    jobs,
     newEngine,
     call,
     clusterPath,
@@ -118,7 +128,7 @@ export async function testSystem(
       throw new Error(`task did not get there in ${timeoutMs} ms: ${JSON.stringify(task)}`);
     },
     async close() {
-      await engine.stop(0);
+      await Promise.all([engine.stop(0), jobs.stop()]);
       await app.close();
       await store.close();
     },

@@ -1,7 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { findClusterJob } from "../../store/cluster-lifecycle-queries.js";
+import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
+import { jobDocument } from "../node-documents.js";
 import { withErrors } from "../schemas/common.js";
+import { Job } from "../schemas/node-pool.js";
 
 const JobParams = Type.Object({
   project_id: Type.String({ maxLength: 64 }),
@@ -9,16 +13,19 @@ const JobParams = Type.Object({
 });
 
 /**
- * ShowJob (reference §7.3). The upgrade APIs never hand out job IDs (progress is read from the tasks themselves), so
- * there is no job to show: every ID answers 404, as an unknown job does in CCE.
+ * ShowJob (reference §7.3): the jobs of the cluster lifecycle (creating and deleting clusters, pools and nodes,
+ * scaling pools). The upgrade APIs hand out no job IDs: their progress is read from the tasks themselves.
  */
-export function jobRoutes(): FastifyPluginAsyncTypebox {
+export function jobRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
+  const { store, zone } = context;
   return async (app) => {
     app.get(
       "/api/v3/projects/:project_id/jobs/:job_id",
-      { schema: { operationId: "ShowJob", params: JobParams, response: withErrors({}) } },
+      { schema: { operationId: "ShowJob", params: JobParams, response: withErrors({ 200: Job }) } },
       async (request) => {
-        throw new ApiError("resourceNotFound", `job ${request.params.job_id} not found`);
+        const job = await findClusterJob(store.db, request.params.project_id, request.params.job_id);
+        if (!job) throw new ApiError("resourceNotFound", `job ${request.params.job_id} not found`);
+        return jobDocument(job, zone);
       },
     );
   };

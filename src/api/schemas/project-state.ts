@@ -14,6 +14,7 @@ const COUNTED: readonly (keyof ProjectRowCounts)[] = [
   "snapshots",
   "postchecks",
   "workflows",
+  "clusterJobs",
   "simulatorTargets",
   "simulatorApplyLog",
   "simulatorFences",

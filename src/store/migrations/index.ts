@@ -10,6 +10,7 @@ import * as claimIndex from "./0008-claim-index.js";
 import * as simulatorApplyLog from "./0010-simulator-apply-log.js";
 import * as taskDriver from "./0011-task-driver.js";
 import * as projectSeeds from "./0012-project-seeds.js";
+import * as clusterLifecycle from "./0013-cluster-lifecycle.js";
 
 /** Every migration, in order; names sort in application order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0010-simulator-apply-log": simulatorApplyLog,
   "0011-task-driver": taskDriver,
   "0012-project-seeds": projectSeeds,
+  "0013-cluster-lifecycle": clusterLifecycle,
 };

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { findNode, findNodePool, startNodeDeletion } from "../../store/cluster-lifecycle-queries.js";
+import { listNodePools, listNodes } from "../../store/cluster-queries.js";
+import type { ApiContext } from "../context.js";
+import { ApiError } from "../errors.js";
+import { lifecycle } from "../lifecycle-refusal.js";
+import { nodeDocument } from "../node-documents.js";
+import { requireCluster } from "../require-cluster.js";
+import { ClusterParams, withErrors } from "../schemas/common.js";
+import { DeleteNodeQuery, Node, NodeList, NodeParams } from "../schemas/node-pool.js";
+
+const NODES = "/api/v3/projects/:project_id/clusters/:cluster_id/nodes";
+
+/** ListNodes, ShowNode and DeleteNode. */
+export function nodeRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
+  const { store, zone, clock } = context;
+  const document = async (clusterId: string, nodeId: string) => {
+    const [node, nodes] = await Promise.all([findNode(store.db, clusterId, nodeId), listNodes(store.db, clusterId)]);
+    if (!node) throw new ApiError("resourceNotFound", `node ${nodeId} not found`);
+    const pool = await findNodePool(store.db, clusterId, node.pool_id);
+    if (!pool) throw new ApiError("resourceNotFound", `node ${nodeId} not found`);
+    return nodeDocument(node, pool, nodes, zone);
+  };
+  return async (app) => {
+    app.get(
+      NODES,
+      { schema: { operationId: "ListNodes", params: ClusterParams, response: withErrors({ 200: NodeList }) } },
+      async (request) => {
+        const cluster = await requireCluster(store.db, request.params.project_id, request.params.cluster_id);
+        const [pools, nodes] = await Promise.all([
+          listNodePools(store.db, cluster.id),
+          listNodes(store.db, cluster.id),
+        ]);
+        const poolsById = new Map(pools.map((pool) => [pool.id, pool]));
+        const items = nodes.flatMap((node) => {
+          const pool = poolsById.get(node.pool_id);
+          return pool ? [nodeDocument(node, pool, nodes, zone)] : [];
+        });
+        return { kind: "List", apiVersion: "v3", items };
+      },
+    );
+
+    app.get(
+      `${NODES}/:node_id`,
+      { schema: { operationId: "ShowNode", params: NodeParams, response: withErrors({ 200: Node }) } },
+      async (request) => {
+        const cluster = await requireCluster(store.db, request.params.project_id, request.params.cluster_id);
+        return document(cluster.id, request.params.node_id);
+      },
+    );
+
+    app.delete(
+      `${NODES}/:node_id`,
+      {
+        schema: {
+          operationId: "DeleteNode",
+          summary: "Delete a node: `Deleting` until its job ends; its pool then counts one node less.",
+          params: NodeParams,
+          querystring: DeleteNodeQuery,
+          response: withErrors({ 200: Node, 409: { $ref: "ErrorResponse" } }),
+        },
+      },
+      async (request) => {
+        const cluster = await requireCluster(store.db, request.params.project_id, request.params.cluster_id);
+        const nodeId = request.params.node_id;
+        if (!(await findNode(store.db, cluster.id, nodeId)))
+          throw new ApiError("resourceNotFound", `node ${nodeId} not found`);
+        await lifecycle(() => startNodeDeletion(store, cluster.id, nodeId, clock.nowMicros()));
+        return document(cluster.id, nodeId);
+      },
+    );
+  };
+}
