@@ -254,7 +254,7 @@ describe("upgrade task API", () => {
   describe("everything else", () => {
     it("answers unknown routes and methods with the APIGW 404 form", async () => {
       expectCceError(await api.app.inject({ url: "/api/v3/nope", headers: auth }), 404, "APIGW.0101");
-      expectCceError(await api.app.inject({ method: "DELETE", url: CLUSTER_PATH, headers: auth }), 404, "APIGW.0101");
+      expectCceError(await api.app.inject({ method: "PATCH", url: CLUSTER_PATH, headers: auth }), 404, "APIGW.0101");
     });
 
     it("answers a malformed URL with 400", async () => {
