@@ -1,4 +1,4 @@
-import { LifecycleRefusedError } from "../store/cluster-lifecycle-queries.js";
+import { LifecycleRefusedError } from "../store/lifecycle-refused.js";
 import { ApiError, type ErrorName } from "./errors.js";
 
 const REFUSALS: Readonly<Record<LifecycleRefusedError["reason"], ErrorName>> = {

@@ -1,3 +1,4 @@
+import { JobWaitTimeoutError, TaskWaitTimeoutError } from "./client-errors.js";
 import { type AccessKeyCredential, type Credential, HttpTransport, type TokenCredential } from "./http-transport.js";
 import type {
   Cluster,
@@ -6,16 +7,29 @@ import type {
   ClusterNodes,
   ClusterRequest,
   CreateClusterMasterSnapshotResponse,
+  CreateClusterRequest,
   CreateFaultRequest,
+  CreateNodePoolRequest,
   CreatePostCheckRequest,
   CreatePostCheckResponse,
   CreatePreCheckRequest,
   CreatePreCheckResponse,
   CreateUpgradeWorkFlowRequest,
+  DeleteClusterRequest,
+  DeleteNodeRequest,
   Fault,
   FaultList,
   FaultRequest,
+  Job,
+  JobRequest,
   ListClustersRequest,
+  ListNodePoolsRequest,
+  Node,
+  NodeList,
+  NodePool,
+  NodePoolList,
+  NodePoolRequest,
+  NodeRequest,
   PrecheckTask,
   PrecheckTaskList,
   ProjectState,
@@ -24,6 +38,8 @@ import type {
   SnapshotTaskList,
   TaskRequest,
   UpdateClusterDriverRequest,
+  UpdateClusterRequest,
+  UpdateNodePoolRequest,
   UpgradeClusterRequest,
   UpgradeClusterResponse,
   UpgradeControlResponse,
@@ -40,7 +56,7 @@ import type {
 } from "./operation-types.js";
 import { OPERATIONS, type Operation } from "./operations.js";
 import { expandPath, type PathValues, queryString } from "./request-path.js";
-import { pollUntilFinal, type WaitForTaskOptions } from "./task-waiting.js";
+import { pollUntilFinal, type WaitForJobOptions, type WaitForTaskOptions } from "./task-waiting.js";
 
 /** Where the server is, which project to act in, and an IAM token or an access key pair. */
 export type CceUpgradeClientOptions = {
@@ -172,6 +188,68 @@ export class CceUpgradeClient {
     return this.#call(OPERATIONS.showUpgradeTaskPlan, request);
   }
 
+  /** Answers 201 with the cluster `Creating`; `status.jobID` is the CreateCluster job, for `waitForJob`. */
+  createCluster(request: CreateClusterRequest): Promise<Cluster> {
+    return this.#call(OPERATIONS.createCluster, {}, { body: request.body });
+  }
+
+  /** Changes the description, alias or custom SANs of an `Available` cluster. */
+  updateCluster(request: UpdateClusterRequest): Promise<Cluster> {
+    return this.#call(OPERATIONS.updateCluster, request, { body: request.body });
+  }
+
+  /** Answers with the cluster `Deleting`; it is gone (404) once its `status.jobID` job succeeds. */
+  deleteCluster(request: DeleteClusterRequest): Promise<Cluster> {
+    const { delete_efs, delete_eni, delete_evs, delete_net, delete_obs, delete_sfs, tobedeleted } = request;
+    const query = { delete_efs, delete_eni, delete_evs, delete_net, delete_obs, delete_sfs, tobedeleted };
+    return this.#call(OPERATIONS.deleteCluster, request, { query });
+  }
+
+  /** Answers 201 with the pool `Synchronizing`; `status.jobId` is its CreateNodePool job. */
+  createNodePool(request: CreateNodePoolRequest): Promise<NodePool> {
+    return this.#call(OPERATIONS.createNodePool, request, { body: request.body });
+  }
+
+  /** The cluster's pools; `DefaultPool` only with `showDefaultNodePool: "true"`, as CCE lists them. */
+  listNodePools(request: ListNodePoolsRequest): Promise<NodePoolList> {
+    const { showDefaultNodePool, errorStatus } = request;
+    return this.#call(OPERATIONS.listNodePools, request, { query: { showDefaultNodePool, errorStatus } });
+  }
+
+  showNodePool(request: NodePoolRequest): Promise<NodePool> {
+    return this.#call(OPERATIONS.showNodePool, request);
+  }
+
+  /** Renames a pool or scales it to `body.spec.initialNodeCount`; a scaling answers with a new `status.jobId`. */
+  updateNodePool(request: UpdateNodePoolRequest): Promise<NodePool> {
+    return this.#call(OPERATIONS.updateNodePool, request, { body: request.body });
+  }
+
+  /** Answers with the pool `Deleting`; `status.jobId` is its DeleteNodePool job. */
+  deleteNodePool(request: NodePoolRequest): Promise<NodePool> {
+    return this.#call(OPERATIONS.deleteNodePool, request);
+  }
+
+  /** The cluster's nodes in CCE's form; `listClusterNodes` is the extension that adds pools and versions. */
+  listNodes(request: ClusterRequest): Promise<NodeList> {
+    return this.#call(OPERATIONS.listNodes, request);
+  }
+
+  showNode(request: NodeRequest): Promise<Node> {
+    return this.#call(OPERATIONS.showNode, request);
+  }
+
+  /** Answers with the node `Deleting`; `status.jobID` is its DeleteNode job. */
+  deleteNode(request: DeleteNodeRequest): Promise<Node> {
+    const { nodepoolScaleDown, errorStatus } = request;
+    return this.#call(OPERATIONS.deleteNode, request, { query: { nodepoolScaleDown, errorStatus } });
+  }
+
+  /** A lifecycle job and its sub-jobs: `Initializing`, `Running`, then `Success` or `Failed`. */
+  showJob(request: JobRequest): Promise<Job> {
+    return this.#call(OPERATIONS.showJob, request);
+  }
+
   /** Extension: the simulator faults waiting for the cluster's next upgrade steps. */
   listFaults(request: ClusterRequest): Promise<FaultList> {
     return this.#call(OPERATIONS.listFaults, request);
@@ -207,7 +285,23 @@ export class CceUpgradeClient {
    * (carrying the last task read) when `timeoutMs` passes first.
    */
   waitForTask(request: TaskRequest, options: WaitForTaskOptions = {}): Promise<UpgradeTask> {
-    return pollUntilFinal(() => this.showUpgradeClusterTask(request), options);
+    return pollUntilFinal(
+      () => this.showUpgradeClusterTask(request),
+      options,
+      (task, timeoutMs) => new TaskWaitTimeoutError(task, timeoutMs),
+    );
+  }
+
+  /**
+   * Polls a lifecycle job until it is `Success` or `Failed` and resolves with it either way; a `JobWaitTimeoutError`
+   * (carrying the last job read) when `timeoutMs` passes first.
+   */
+  waitForJob(jobId: string, options: WaitForJobOptions = {}): Promise<Job> {
+    return pollUntilFinal(
+      () => this.showJob({ job_id: jobId }),
+      options,
+      (job, timeoutMs) => new JobWaitTimeoutError(job, timeoutMs),
+    );
   }
 
   /** Extension: brings the project back to its seed, stopping its running work first. */

@@ -1,4 +1,4 @@
-import type { UpgradeTask } from "./operation-types.js";
+import type { Job, UpgradeTask } from "./operation-types.js";
 
 /** Longest piece of a non-CCE error body kept as the message (a proxy's HTML page, say). */
 const MAX_RAW_MESSAGE = 200;
@@ -45,6 +45,18 @@ export class TaskWaitTimeoutError extends Error {
     super(
       `upgrade task ${lastTask.metadata.uid} is still ${lastTask.status.phase} at ${lastTask.status.progress}% after ${timeoutMs} ms`,
     );
+  }
+}
+
+/** `waitForJob` gave up before the job ended; `lastJob` is the last one read. */
+export class JobWaitTimeoutError extends Error {
+  override readonly name = "JobWaitTimeoutError";
+
+  constructor(
+    readonly lastJob: Job,
+    timeoutMs: number,
+  ) {
+    super(`${lastJob.spec.type} job ${lastJob.metadata.uid} is still ${lastJob.status.phase} after ${timeoutMs} ms`);
   }
 }
 

@@ -14,13 +14,29 @@ import type {
 import type {
   ClusterList as ClusterListSchema,
   Cluster as ClusterSchema,
+  CreateClusterBody,
+  DeleteClusterQuery,
   ListClustersQuery,
   ShowClusterQuery,
+  UpdateClusterBody,
 } from "../api/schemas/cluster.js";
 import type { DriverView } from "../api/schemas/cluster-driver.js";
 import type { ClusterNodes as ClusterNodesSchema } from "../api/schemas/cluster-nodes.js";
 import type { ClusterParams, TaskParams } from "../api/schemas/common.js";
 import type { FaultList as FaultListSchema, FaultParams, Fault as FaultSchema } from "../api/schemas/fault.js";
+import type {
+  CreateNodePoolBody,
+  DeleteNodeQuery,
+  Job as JobSchema,
+  ListNodePoolsQuery,
+  NodeList as NodeListSchema,
+  NodeParams,
+  NodePoolList as NodePoolListSchema,
+  NodePoolParams,
+  NodePool as NodePoolSchema,
+  Node as NodeSchema,
+  UpdateNodePoolBody,
+} from "../api/schemas/node-pool.js";
 import type { ProjectStateChange as ProjectStateChangeSchema } from "../api/schemas/project-state.js";
 import type { CreateSnapshotResponse, SnapshotTaskList as SnapshotTaskListSchema } from "../api/schemas/snapshot.js";
 import type {
@@ -55,6 +71,10 @@ export type WorkflowRequest = PathParams<Static<typeof WorkflowParams>>;
 export type FaultRequest = PathParams<Static<typeof FaultParams>>;
 export type ShowClusterRequest = ClusterRequest & Static<typeof ShowClusterQuery>;
 export type ListClustersRequest = Static<typeof ListClustersQuery>;
+export type NodePoolRequest = PathParams<Static<typeof NodePoolParams>>;
+export type NodeRequest = PathParams<Static<typeof NodeParams>>;
+/** ShowJob's path parameter; the jobs route declares its parameters schema inline, so it is written out here. */
+export type JobRequest = { readonly job_id: string };
 
 export type UpgradeClusterRequest = ClusterRequest & { body: Static<typeof UpgradeClusterRequestBody> };
 export type CreatePreCheckRequest = ClusterRequest & { body: Static<typeof PrecheckClusterRequestBody> };
@@ -63,6 +83,13 @@ export type CreateUpgradeWorkFlowRequest = ClusterRequest & { body: Static<typeo
 export type UpgradeWorkFlowUpdateRequest = WorkflowRequest & { body: Static<typeof UpgradeWorkFlowUpdateRequestBody> };
 export type CreateFaultRequest = ClusterRequest & { body: Static<typeof FaultRule> };
 export type UpdateClusterDriverRequest = ClusterRequest & { body: Static<typeof DriverChoiceSchema> };
+export type CreateClusterRequest = { body: Static<typeof CreateClusterBody> };
+export type UpdateClusterRequest = ClusterRequest & { body: Static<typeof UpdateClusterBody> };
+export type DeleteClusterRequest = ClusterRequest & Static<typeof DeleteClusterQuery>;
+export type CreateNodePoolRequest = ClusterRequest & { body: Static<typeof CreateNodePoolBody> };
+export type ListNodePoolsRequest = ClusterRequest & Static<typeof ListNodePoolsQuery>;
+export type UpdateNodePoolRequest = NodePoolRequest & { body: Static<typeof UpdateNodePoolBody> };
+export type DeleteNodeRequest = NodeRequest & Static<typeof DeleteNodeQuery>;
 
 export type UpgradeClusterResponse = Static<typeof UpgradeClusterResponseSchema>;
 export type UpgradeTask = Static<typeof UpgradeTaskSchema>;
@@ -86,6 +113,12 @@ export type Fault = Static<typeof FaultSchema>;
 export type FaultList = Static<typeof FaultListSchema>;
 export type ClusterDriver = Static<typeof DriverView>;
 export type ClusterNodes = Static<typeof ClusterNodesSchema>;
+export type NodePool = Static<typeof NodePoolSchema>;
+export type NodePoolList = Static<typeof NodePoolListSchema>;
+export type Node = Static<typeof NodeSchema>;
+export type NodeList = Static<typeof NodeListSchema>;
+/** A lifecycle job (creating or deleting a cluster, pool or node, scaling a pool): ShowJob's answer. */
+export type Job = Static<typeof JobSchema>;
 
 /** What ResetProject and RestoreProjectState did: rows deleted and rows the project has now, by kind. */
 export type ProjectStateChange = Static<typeof ProjectStateChangeSchema>;

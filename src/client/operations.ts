@@ -9,7 +9,10 @@ export interface Operation {
   readonly path: string;
 }
 
-const CLUSTER = "/api/v3/projects/{project_id}/clusters/{cluster_id}";
+const CLUSTERS = "/api/v3/projects/{project_id}/clusters";
+const CLUSTER = `${CLUSTERS}/{cluster_id}`;
+const NODE_POOLS = `${CLUSTER}/nodepools`;
+const NODES = `${CLUSTER}/nodes`;
 const UPGRADE = `${CLUSTER}/operation/upgrade`;
 const PRECHECK = `${CLUSTER}/operation/precheck`;
 const WORKFLOWS = `${CLUSTER}/operation/upgradeworkflows`;
@@ -38,7 +41,19 @@ export const OPERATIONS = {
   showUpgradeWorkFlow: { method: "GET", path: `${WORKFLOWS}/{upgrade_workflow_id}` },
   upgradeWorkFlowUpdate: { method: "PATCH", path: `${WORKFLOWS}/{upgrade_workflow_id}` },
   showCluster: { method: "GET", path: CLUSTER },
-  listClusters: { method: "GET", path: "/api/v3/projects/{project_id}/clusters" },
+  listClusters: { method: "GET", path: CLUSTERS },
+  createCluster: { method: "POST", path: CLUSTERS },
+  updateCluster: { method: "PUT", path: CLUSTER },
+  deleteCluster: { method: "DELETE", path: CLUSTER },
+  createNodePool: { method: "POST", path: NODE_POOLS },
+  listNodePools: { method: "GET", path: NODE_POOLS },
+  showNodePool: { method: "GET", path: `${NODE_POOLS}/{nodepool_id}` },
+  updateNodePool: { method: "PUT", path: `${NODE_POOLS}/{nodepool_id}` },
+  deleteNodePool: { method: "DELETE", path: `${NODE_POOLS}/{nodepool_id}` },
+  listNodes: { method: "GET", path: NODES },
+  showNode: { method: "GET", path: `${NODES}/{node_id}` },
+  deleteNode: { method: "DELETE", path: `${NODES}/{node_id}` },
+  showJob: { method: "GET", path: "/api/v3/projects/{project_id}/jobs/{job_id}" },
   showUpgradeTaskPlan: { method: "GET", path: `${EXTENSION}/upgrade/tasks/{task_id}/plan` },
   listFaults: { method: "GET", path: `${EXTENSION}/faults` },
   createFault: { method: "POST", path: `${EXTENSION}/faults` },

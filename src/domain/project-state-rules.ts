@@ -1,12 +1,13 @@
 import type { DriverChoice } from "./driver-config.js";
-import type { ClusterState, ProjectState } from "./project-state.js";
+import { type ClusterState, type ProjectState, SPEC_MAX_DEPTH, SPEC_MAX_JSON_CHARS } from "./project-state.js";
 import { ACTIVE_TASK_PHASES } from "./upgrade-task.js";
 import { resolveVersion } from "./versions.js";
 
 /**
  * The first thing a schema-valid state document gets wrong that the database would refuse or the engine trip over:
  * an ID used twice, a node in no pool of its cluster, a version outside the catalogue, a step cursor past the plan,
- * two active upgrades or backups of one cluster, a driver choice that is half a profile. Undefined when none.
+ * two active upgrades or backups of one cluster, a driver choice that is half a profile, a creation spec too big, a
+ * job of another cluster or a job ID naming none of the cluster's. Undefined when none.
  */
 export function projectStateProblem(state: ProjectState): string | undefined {
   return firstOf(documentProblems(state));
@@ -48,6 +49,7 @@ function* clusterProblems(cluster: ClusterState, at: string, ids: Repeats): Gene
   }
   for (const [f, fault] of cluster.faults.entries()) yield* ids.see("fault id", fault.id, `${at}.faults[${f}].id`);
   yield* taskProblems(cluster, at, ids);
+  yield* lifecycleProblems(cluster, at, ids);
   for (const [t, target] of cluster.simulator.targets.entries()) {
     yield* own.see("simulator target", `${target.kind}\n${target.name}`, `${at}.simulator.targets[${t}]`);
   }
@@ -77,6 +79,47 @@ function* taskProblems(cluster: ClusterState, at: string, ids: Repeats): Generat
   if (activeBackups.length > 1) {
     yield `${at}.snapshots holds ${activeBackups.length} active backups; a cluster has at most one`;
   }
+}
+
+function* lifecycleProblems(cluster: ClusterState, at: string, ids: Repeats): Generator<string> {
+  const jobs = cluster.jobs ?? [];
+  for (const [j, job] of jobs.entries()) {
+    yield* ids.see("job id", job.id, `${at}.jobs[${j}].id`);
+    if (job.clusterId !== cluster.id)
+      yield `${at}.jobs[${j}].clusterId ${JSON.stringify(job.clusterId)} is not the cluster's`;
+  }
+  // A job's end moves the rows naming it: a row naming another project's job would be moved by that project's.
+  const own = new Set(jobs.map((job) => job.id));
+  const named: (readonly [string | null | undefined, string])[] = [
+    [cluster.jobId, `${at}.jobId`],
+    ...cluster.nodePools.map((pool, p) => [pool.jobId, `${at}.nodePools[${p}].jobId`] as const),
+    ...cluster.nodes.map((node, n) => [node.jobId, `${at}.nodes[${n}].jobId`] as const),
+  ];
+  for (const [jobId, path] of named) {
+    if (jobId != null && !own.has(jobId)) yield `${path} ${JSON.stringify(jobId)} is not a job of the cluster`;
+  }
+  yield* specProblems(cluster.spec, `${at}.spec`);
+  for (const [p, pool] of cluster.nodePools.entries()) yield* specProblems(pool.spec, `${at}.nodePools[${p}].spec`);
+}
+
+function* specProblems(spec: object | null | undefined, at: string): Generator<string> {
+  if (spec == null) return;
+  if (nestsDeeperThan(spec, SPEC_MAX_DEPTH)) yield `${at} nests deeper than ${SPEC_MAX_DEPTH} levels`;
+  else if (JSON.stringify(spec).length > SPEC_MAX_JSON_CHARS) {
+    yield `${at} is longer than ${SPEC_MAX_JSON_CHARS} characters as JSON`;
+  }
+}
+
+/** Whether a JSON value nests objects and arrays more than `limit` deep; without recursion, which any depth would overflow. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== "object") continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function* catalogueVersion(version: string, at: string): Generator<string> {

@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from "typebox";
 import { CheckGroupStatusSchema, NodeCheckStatusSchema } from "./check-result-schema.js";
+import { CLUSTER_JOB_PHASES, CLUSTER_JOB_TYPES } from "./cluster-lifecycle.js";
 import { DriverChoiceSchema } from "./driver-config.js";
 import { StringEnum } from "./string-enum.js";
 import { PRECHECK_PHASES } from "./upgrade-checks.js";
@@ -11,7 +12,9 @@ import { UPGRADE_TASK_PHASES } from "./upgrade-task.js";
  * clusters, with the tasks, checks and the simulator's rows of each. Credentials and the operator's grants are not
  * part of it, nor the lease protocol's coordination (an upgrade task's lease owner, expiry and fencing token; the
  * simulator's remembered fences): a restore issues new ones. Instants are integer microseconds since the Unix epoch,
- * as stored. A public format: fields are added in a new `version`, never renamed.
+ * as stored. A public format: fields are added in a new `version`, never renamed. Version 2 added what the cluster
+ * lifecycle API keeps (a cluster's and a pool's creation spec, the job IDs, a pool's phase, the clusters' jobs);
+ * a version-1 document is read as one without them.
  */
 
 const strict = { additionalProperties: false } as const;
@@ -138,15 +141,17 @@ const SkippedCheckItem = Type.Object(
   open,
 );
 
-/** What a pre-check and a backup share: the runner's moves and their times. */
-const CheckTaskMoves = {
-  message: Nullable(Text(4096)),
+/** A runner's moves and their times, as pre-checks, backups and lifecycle jobs carry them. */
+const RunnerMoves = {
   fence: Type.Integer({ minimum: 0, description: "Moves so far: the runner's attempt counter." }),
   dueAt: Micros,
   createdAt: Micros,
   updatedAt: Micros,
   completedAt: Nullable(Micros),
 };
+
+/** What a pre-check and a backup share: the runner's moves and their times. */
+const CheckTaskMoves = { message: Nullable(Text(4096)), ...RunnerMoves };
 
 const PrecheckState = Type.Object(
   {
@@ -248,6 +253,73 @@ const SimulatorState = Type.Object(
   { ...strict, description: "What the simulated cluster runs, and its log of apply calls." },
 );
 
+/** Objects a tenant sent as they were, inside a creation spec: bounded as a whole by SPEC_MAX_JSON_CHARS. */
+const FreeObject = Type.Object({}, open);
+const StringMap = Type.Record(Type.String(), Type.String());
+
+/**
+ * What CreateCluster keeps beyond the columns, as ShowCluster shows it: the keys it writes, those ShowCluster
+ * requires among them. Null: a seeded cluster, shown with defaults.
+ */
+const ClusterSpec = Type.Object(
+  {
+    alias: Type.Optional(Text(128)),
+    annotations: Type.Optional(StringMap),
+    labels: Type.Optional(StringMap),
+    customSan: Type.Optional(Type.Array(Text(253))),
+    ipv6enable: Type.Optional(Type.Boolean()),
+    hostNetwork: Type.Object({ vpc: Text(64, 1), subnet: Text(64, 1), SecurityGroup: Type.Optional(Text(64)) }, open),
+    containerNetwork: Type.Object(
+      { mode: Text(64, 1), cidr: Text(64), cidrs: Type.Optional(Type.Array(Type.Object({ cidr: Text(64) }, open))) },
+      open,
+    ),
+    eniNetwork: Type.Optional(FreeObject),
+    authentication: Type.Object({ mode: Text(64, 1), authenticatingProxy: Type.Optional(FreeObject) }, open),
+    billingMode: Type.Integer(),
+    masters: Type.Optional(Type.Array(Type.Object({ availabilityZone: Text(64, 1) }, open))),
+    kubernetesSvcIpRange: Text(64),
+    kubeProxyMode: Text(64),
+    az: Text(64),
+    supportIstio: Type.Optional(Type.Boolean()),
+    extendParam: Type.Optional(FreeObject),
+  },
+  strict,
+);
+
+/** What CreateNodePool keeps, scaled by UpdateNodePool, as ShowNodePool shows it. Null: a seeded pool. */
+const NodePoolSpec = Type.Object(
+  {
+    type: Text(64, 1),
+    nodeTemplate: Type.Object({ k8sTags: Type.Optional(StringMap) }, open),
+    initialNodeCount: Count,
+    autoscaling: Type.Optional(FreeObject),
+    nodeManagement: Type.Optional(FreeObject),
+    podSecurityGroups: Type.Optional(Type.Array(FreeObject)),
+    customSecurityGroups: Type.Optional(Type.Array(Text(64))),
+  },
+  strict,
+);
+
+/** Longest a restored creation spec may be, as JSON, and how deep it may nest: a tenant wrote it. */
+export const SPEC_MAX_JSON_CHARS = 65_536;
+export const SPEC_MAX_DEPTH = 32;
+
+const JobId = Nullable(Text(64, 1));
+
+const ClusterJobState = Type.Object(
+  {
+    id: Text(64, 1),
+    clusterId: Text(64, 1),
+    type: StringEnum(CLUSTER_JOB_TYPES),
+    resourceId: Id,
+    resourceName: Text(256, 1),
+    phase: StringEnum(CLUSTER_JOB_PHASES),
+    reason: Nullable(Text(4096)),
+    ...RunnerMoves,
+  },
+  { ...strict, description: "A lifecycle job of the cluster (ShowJob)." },
+);
+
 const ClusterState = Type.Object(
   {
     id: Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" }),
@@ -263,10 +335,24 @@ const ClusterState = Type.Object(
     statusReason: Nullable(Text(4096)),
     createdAt: Micros,
     updatedAt: Micros,
+    spec: Type.Optional(Nullable(ClusterSpec)),
+    jobId: Type.Optional(JobId),
     driver: Nullable(
       Type.Object({ choice: DriverChoiceSchema, updatedAt: Micros }, { ...strict, description: "Null: simulator." }),
     ),
-    nodePools: Type.Array(Type.Object({ id: Text(64, 1), name: Text(64, 1), createdAt: Micros }, strict)),
+    nodePools: Type.Array(
+      Type.Object(
+        {
+          id: Text(64, 1),
+          name: Text(64, 1),
+          createdAt: Micros,
+          spec: Type.Optional(Nullable(NodePoolSpec)),
+          jobId: Type.Optional(JobId),
+          phase: Type.Optional(StringEnum(["", "Synchronizing", "Deleting"], { description: "Empty: settled." })),
+        },
+        strict,
+      ),
+    ),
     nodes: Type.Array(
       Type.Object(
         {
@@ -278,6 +364,7 @@ const ClusterState = Type.Object(
           labels: Type.Record(Type.String(), Type.String()),
           createdAt: Micros,
           updatedAt: Micros,
+          jobId: Type.Optional(JobId),
         },
         strict,
       ),
@@ -292,17 +379,21 @@ const ClusterState = Type.Object(
     snapshots: Type.Array(SnapshotState),
     postchecks: Type.Array(PostcheckState),
     workflows: Type.Array(WorkflowState),
+    jobs: Type.Optional(Type.Array(ClusterJobState)),
     simulator: SimulatorState,
   },
   strict,
 );
 
-export const PROJECT_STATE_VERSION = 1;
+/** The version an export writes; a restore reads this one and every earlier one. */
+export const PROJECT_STATE_VERSION = 2;
 
 export const ProjectStateSchema = Type.Object(
   {
     kind: Type.Literal("ProjectState"),
-    version: Type.Literal(PROJECT_STATE_VERSION, { description: "Version of this document's format." }),
+    version: Type.Union([Type.Literal(1), Type.Literal(PROJECT_STATE_VERSION)], {
+      description: "Version of this document's format.",
+    }),
     projectId: Type.String({ pattern: "^[0-9a-f]{32}$" }),
     clusters: Type.Array(ClusterState),
   },

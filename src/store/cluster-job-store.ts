@@ -103,31 +103,6 @@ const JOB_EFFECTS: Readonly<Record<ClusterJobType, JobEffect>> = {
       .execute();
   },
   async DeleteNode(trx, job) {
-    const node = await trx
-      .deleteFrom("nodes")
-      .where("id", "=", job.resourceId)
-      .where("job_id", "=", job.id)
-      .returning("pool_id")
-      .executeTakeFirst();
-    if (node) await shrinkPoolSpec(trx, job.clusterId, node.pool_id);
+    await trx.deleteFrom("nodes").where("id", "=", job.resourceId).where("job_id", "=", job.id).execute();
   },
 };
-
-/** A pool made through the API counts one node less in its `initialNodeCount` (`nodepoolScaleDown`). */
-async function shrinkPoolSpec(trx: Kysely<Database>, clusterId: string, poolId: string): Promise<void> {
-  const pool = await trx
-    .selectFrom("node_pools")
-    .select("spec")
-    .where("cluster_id", "=", clusterId)
-    .where("id", "=", poolId)
-    .executeTakeFirst();
-  if (!pool?.spec) return;
-  const spec = JSON.parse(pool.spec) as { initialNodeCount?: number };
-  const initialNodeCount = Math.max(0, (spec.initialNodeCount ?? 1) - 1);
-  await trx
-    .updateTable("node_pools")
-    .set({ spec: JSON.stringify({ ...spec, initialNodeCount }) })
-    .where("cluster_id", "=", clusterId)
-    .where("id", "=", poolId)
-    .execute();
-}

@@ -3,23 +3,10 @@ import { type Kysely, sql } from "kysely";
 import { type ClusterJobType, flavorNodeCapacity, poolNodeName } from "../domain/cluster-lifecycle.js";
 import type { ClusterRow } from "./cluster-queries.js";
 import type { Store } from "./database.js";
+import { LifecycleRefusedError } from "./lifecycle-refused.js";
 import type { Database } from "./schema.js";
 import { hasUpgradeUnderWay, lockCluster } from "./upgrade-task-queries.js";
 import { inWriteTransaction } from "./write-transaction.js";
-
-/**
- * A lifecycle request the cluster's state refuses, nothing written: `upgrading` (an upgrade is under way), `state`
- * (the cluster or pool is not settled: being created, deleted or scaled, or checked), `conflict` (a name in use),
- * `gone` (deleted meanwhile), `tooManyNodes` (more than the cluster's flavor manages).
- */
-export class LifecycleRefusedError extends Error {
-  constructor(
-    readonly reason: "upgrading" | "state" | "conflict" | "gone" | "tooManyNodes",
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface NewCluster {
   readonly projectId: string;
@@ -346,8 +333,17 @@ export function startNodePoolDeletion(store: Store, clusterId: string, poolId: s
   });
 }
 
-/** Moves one settled node to `Deleting` with a `DeleteNode` job; its pool shrinks by one when the job ends. */
-export function startNodeDeletion(store: Store, clusterId: string, nodeId: string, now: number): Promise<string> {
+/**
+ * Moves one settled node to `Deleting` with a `DeleteNode` job. Unless `scaleDown` is false (`NoScaleDown`), its
+ * pool's `initialNodeCount` counts one node less from now on, as CCE updates the pool's count.
+ */
+export function startNodeDeletion(
+  store: Store,
+  clusterId: string,
+  nodeId: string,
+  scaleDown: boolean,
+  now: number,
+): Promise<string> {
   return inWriteTransaction(store, async (trx) => {
     const cluster = await lockSettledCluster(trx, clusterId);
     const node = await trx
@@ -366,8 +362,28 @@ export function startNodeDeletion(store: Store, clusterId: string, nodeId: strin
       .set({ status: "Deleting", job_id: jobId, updated_at: now })
       .where("id", "=", nodeId)
       .execute();
+    if (scaleDown) await shrinkPoolSpec(trx, clusterId, node.pool_id);
     return jobId;
   });
+}
+
+/** A pool made through the API counts one node less in its `initialNodeCount`; a seeded pool counts its nodes. */
+async function shrinkPoolSpec(trx: Kysely<Database>, clusterId: string, poolId: string): Promise<void> {
+  const pool = await trx
+    .selectFrom("node_pools")
+    .select("spec")
+    .where("cluster_id", "=", clusterId)
+    .where("id", "=", poolId)
+    .executeTakeFirst();
+  if (!pool?.spec) return;
+  const spec = JSON.parse(pool.spec) as { initialNodeCount?: number };
+  const initialNodeCount = Math.max(0, (spec.initialNodeCount ?? 1) - 1);
+  await trx
+    .updateTable("node_pools")
+    .set({ spec: JSON.stringify({ ...spec, initialNodeCount }) })
+    .where("cluster_id", "=", clusterId)
+    .where("id", "=", poolId)
+    .execute();
 }
 
 function jobOwner(cluster: ClusterRow) {

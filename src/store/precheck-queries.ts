@@ -1,10 +1,14 @@
 import type { Insertable, Kysely, Selectable } from "kysely";
 import type { Database, PrecheckTasksTable } from "./schema.js";
+import { lockClusterForWork } from "./upgrade-task-queries.js";
 
 export type PrecheckTaskRow = Selectable<PrecheckTasksTable>;
 
 export async function insertPrecheckTask(db: Kysely<Database>, task: Insertable<PrecheckTasksTable>): Promise<void> {
-  await db.insertInto("precheck_tasks").values(task).execute();
+  await db.transaction().execute(async (trx) => {
+    await lockClusterForWork(trx, task.cluster_id);
+    await trx.insertInto("precheck_tasks").values(task).execute();
+  });
 }
 
 /** One pre-check of a cluster of a project, or undefined. */

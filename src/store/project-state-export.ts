@@ -5,6 +5,7 @@ import {
   addonDoc,
   applyLogDoc,
   clusterDoc,
+  clusterJobDoc,
   deprecatedApiDoc,
   driverDoc,
   faultDoc,
@@ -32,6 +33,7 @@ type ClusterTable =
   | "snapshot_tasks"
   | "postcheck_tasks"
   | "upgrade_workflows"
+  | "cluster_jobs"
   | "simulated_targets"
   | "simulator_apply_log";
 
@@ -58,6 +60,7 @@ export function exportProjectState(store: Store, projectId: string): Promise<Pro
         snapshots: await rowsByCluster(trx, "snapshot_tasks", ids),
         postchecks: await rowsByCluster(trx, "postcheck_tasks", ids),
         workflows: await rowsByCluster(trx, "upgrade_workflows", ids),
+        jobs: await rowsByCluster(trx, "cluster_jobs", ids),
         targets: await rowsByCluster(trx, "simulated_targets", ids),
         applyLog: await rowsByCluster(trx, "simulator_apply_log", ids),
       };
@@ -81,6 +84,7 @@ export function exportProjectState(store: Store, projectId: string): Promise<Pro
             snapshots: sortBy(of(rows.snapshots), (r) => [r.id]).map(snapshotDoc),
             postchecks: sortBy(of(rows.postchecks), (r) => [r.id]).map(postcheckDoc),
             workflows: sortBy(of(rows.workflows), (r) => [r.id]).map(workflowDoc),
+            jobs: sortBy(of(rows.jobs), (r) => [r.id]).map(clusterJobDoc),
             simulator: {
               targets: sortBy(of(rows.targets), (r) => [r.kind, r.name]).map(simulatedTargetDoc),
               applyLog: sortBy(of(rows.applyLog), (r) => [r.id]).map(applyLogDoc),

@@ -8,6 +8,7 @@ import { clusterIdsSeededElsewhere, findProjectSeed } from "./project-seed-queri
 import {
   addonRow,
   applyLogRow,
+  clusterJobRow,
   clusterRow,
   deprecatedApiRow,
   driverRow,
@@ -130,6 +131,11 @@ async function insertCluster(
   );
   await insertAll(
     db,
+    "cluster_jobs",
+    (cluster.jobs ?? []).map((job) => clusterJobRow(projectId, job)),
+  );
+  await insertAll(
+    db,
     "simulated_targets",
     cluster.simulator.targets.map((target) => simulatedTargetRow(id, target)),
   );
@@ -169,6 +175,7 @@ function documentIds(state: ProjectState) {
     // A log entry naming another project's task would show that task's ID to this project.
     tasks: [...new Set([...tasks, ...clusters.flatMap((c) => c.simulator.applyLog.map((e) => e.taskId))])],
     applyLog: clusters.flatMap((c) => c.simulator.applyLog.map((e) => e.id)),
+    jobs: clusters.flatMap((c) => (c.jobs ?? []).map((j) => j.id)),
   };
 }
 
@@ -201,6 +208,14 @@ async function refuseForeignIds(db: Kysely<Database>, projectId: string, state: 
         .select("id")
         .where("id", "in", slice)
         .where("cluster_id", "not in", mine)
+        .execute(),
+    )),
+    ...(await inSlices(ids.jobs, (slice) =>
+      db
+        .selectFrom("cluster_jobs")
+        .select("id")
+        .where("id", "in", slice)
+        .where("project_id", "<>", projectId)
         .execute(),
     )),
   ];

@@ -7,6 +7,7 @@ import type {
   ClusterDeprecatedApisTable,
   ClusterDriversTable,
   ClusterFaultsTable,
+  ClusterJobsTable,
   ClustersTable,
   NodePoolsTable,
   NodesTable,
@@ -40,6 +41,7 @@ type ClusterParts =
   | "snapshots"
   | "postchecks"
   | "workflows"
+  | "jobs"
   | "simulator";
 
 export function clusterDoc(row: Row<ClustersTable>): ClusterFields {
@@ -57,6 +59,8 @@ export function clusterDoc(row: Row<ClustersTable>): ClusterFields {
     statusReason: row.status_reason,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    spec: parsedSpec(row.spec),
+    jobId: row.job_id,
   };
 }
 
@@ -76,7 +80,19 @@ export function clusterRow(projectId: string, doc: ClusterFields): Insertable<Cl
     status_reason: doc.statusReason,
     created_at: doc.createdAt,
     updated_at: doc.updatedAt,
+    spec: specJson(doc.spec),
+    job_id: doc.jobId ?? null,
   };
+}
+
+/** A creation spec column's JSON as the document shows it; null (a seeded row) stays null. */
+function parsedSpec<T>(json: string | null): T | null {
+  return json === null ? null : (JSON.parse(json) as T);
+}
+
+/** A document's spec as its column keeps it; a version-1 document has none, as a seeded row. */
+function specJson(spec: object | null | undefined): string | null {
+  return spec == null ? null : JSON.stringify(spec);
 }
 
 export const driverDoc = (row: Row<ClusterDriversTable>): NonNullable<Doc<"driver">> => ({
@@ -101,6 +117,9 @@ export const poolDoc = (row: Row<NodePoolsTable>): Doc<"nodePools"> => ({
   id: row.id,
   name: row.name,
   createdAt: row.created_at,
+  spec: parsedSpec(row.spec),
+  jobId: row.job_id,
+  phase: row.phase as NonNullable<Doc<"nodePools">["phase"]>,
 });
 
 export const poolRow = (clusterId: string, doc: Doc<"nodePools">): Insertable<NodePoolsTable> => ({
@@ -108,6 +127,9 @@ export const poolRow = (clusterId: string, doc: Doc<"nodePools">): Insertable<No
   id: doc.id,
   name: doc.name,
   created_at: doc.createdAt,
+  spec: specJson(doc.spec),
+  job_id: doc.jobId ?? null,
+  phase: doc.phase ?? "",
 });
 
 export const nodeDoc = (row: Row<NodesTable>): Doc<"nodes"> => ({
@@ -119,6 +141,7 @@ export const nodeDoc = (row: Row<NodesTable>): Doc<"nodes"> => ({
   labels: JSON.parse(row.labels) as Record<string, string>,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  jobId: row.job_id,
 });
 
 export const nodeRow = (clusterId: string, doc: Doc<"nodes">): Insertable<NodesTable> => ({
@@ -131,6 +154,7 @@ export const nodeRow = (clusterId: string, doc: Doc<"nodes">): Insertable<NodesT
   labels: JSON.stringify(doc.labels),
   created_at: doc.createdAt,
   updated_at: doc.updatedAt,
+  job_id: doc.jobId ?? null,
 });
 
 export const addonDoc = (row: Row<AddonsTable>): Doc<"addons"> => ({
@@ -344,6 +368,39 @@ export const workflowRow = (projectId: string, clusterId: string, doc: Doc<"work
   cancelled_at: doc.cancelledAt,
   created_at: doc.createdAt,
   updated_at: doc.updatedAt,
+});
+
+type JobDoc = NonNullable<ClusterState["jobs"]>[number];
+
+export const clusterJobDoc = (row: Row<ClusterJobsTable>): JobDoc => ({
+  id: row.id,
+  clusterId: row.cluster_id,
+  type: row.type as JobDoc["type"],
+  resourceId: row.resource_id,
+  resourceName: row.resource_name,
+  phase: row.phase,
+  reason: row.reason,
+  fence: row.fence,
+  dueAt: row.due_at,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  completedAt: row.completed_at,
+});
+
+export const clusterJobRow = (projectId: string, doc: JobDoc): Insertable<ClusterJobsTable> => ({
+  id: doc.id,
+  project_id: projectId,
+  cluster_id: doc.clusterId,
+  type: doc.type,
+  resource_id: doc.resourceId,
+  resource_name: doc.resourceName,
+  phase: doc.phase,
+  reason: doc.reason,
+  fence: doc.fence,
+  due_at: doc.dueAt,
+  created_at: doc.createdAt,
+  updated_at: doc.updatedAt,
+  completed_at: doc.completedAt,
 });
 
 type SimulatorDoc = ClusterState["simulator"];

@@ -1,7 +1,7 @@
 import type { Insertable, Kysely, Selectable } from "kysely";
 import { isUniqueViolation } from "./database.js";
 import type { Database, SnapshotTasksTable } from "./schema.js";
-import { hasUpgradeUnderWay, lockCluster } from "./upgrade-task-queries.js";
+import { hasUpgradeUnderWay, lockClusterForWork } from "./upgrade-task-queries.js";
 
 export type SnapshotTaskRow = Selectable<SnapshotTasksTable>;
 
@@ -18,7 +18,7 @@ export class UpgradeUnderWayError extends Error {}
 export async function insertSnapshotTask(db: Kysely<Database>, task: Insertable<SnapshotTasksTable>): Promise<void> {
   try {
     await db.transaction().execute(async (trx) => {
-      await lockCluster(trx, task.cluster_id);
+      await lockClusterForWork(trx, task.cluster_id);
       if (await hasUpgradeUnderWay(trx, task.cluster_id)) {
         throw new UpgradeUnderWayError(`cluster ${task.cluster_id} has an upgrade under way`);
       }

@@ -2,6 +2,7 @@ import { CompiledQuery, type Insertable, type Kysely, type Selectable, sql } fro
 import { parseDriverChoice } from "../domain/driver-config.js";
 import { ACTIVE_TASK_PHASES, type UpgradeTaskPhase } from "../domain/upgrade-task.js";
 import { isUniqueViolation } from "./database.js";
+import { LifecycleRefusedError } from "./lifecycle-refused.js";
 import type { Database, UpgradeTasksTable } from "./schema.js";
 
 export type UpgradeTaskRow = Selectable<UpgradeTasksTable>;
@@ -22,7 +23,7 @@ export class BackupRunningError extends Error {}
 export async function insertUpgradeTask(db: Kysely<Database>, task: Omit<NewUpgradeTask, "driver">): Promise<void> {
   try {
     await db.transaction().execute(async (trx) => {
-      await lockCluster(trx, task.cluster_id);
+      await lockClusterForWork(trx, task.cluster_id);
       if (await hasRunningSnapshot(trx, task.cluster_id)) {
         throw new BackupRunningError(`cluster ${task.cluster_id} is being backed up`);
       }
@@ -50,6 +51,19 @@ export async function insertUpgradeTask(db: Kysely<Database>, task: Omit<NewUpgr
  */
 export async function lockCluster(trx: Kysely<Database>, clusterId: string): Promise<void> {
   await trx.updateTable("clusters").set({ updated_at: sql`updated_at` }).where("id", "=", clusterId).execute();
+}
+
+/**
+ * `lockCluster` for new work on the cluster (an upgrade, a retry, a backup, a pre-check): refused while the cluster
+ * is being created or deleted, which the lock orders against DeleteCluster's own check for work under way.
+ */
+export async function lockClusterForWork(trx: Kysely<Database>, clusterId: string): Promise<void> {
+  await lockCluster(trx, clusterId);
+  const cluster = await trx.selectFrom("clusters").select("phase").where("id", "=", clusterId).executeTakeFirst();
+  if (!cluster) throw new LifecycleRefusedError("gone", `cluster ${clusterId} not found`);
+  if (cluster.phase === "Creating" || cluster.phase === "Deleting") {
+    throw new LifecycleRefusedError("state", `cluster ${clusterId} is ${cluster.phase}; it takes no upgrade work now`);
+  }
 }
 
 async function hasRunningSnapshot(db: Kysely<Database>, clusterId: string): Promise<boolean> {
@@ -177,27 +191,37 @@ export async function writeControl(
   write: ControlWrite,
   nowMicros: number,
 ): Promise<boolean> {
-  const base = db
-    .updateTable("upgrade_tasks")
-    .where("id", "=", task.id)
-    .where("fence", "=", task.fence)
-    .where("phase", "=", task.phase);
+  const taskAsRead = (trx: Kysely<Database>) =>
+    trx
+      .updateTable("upgrade_tasks")
+      .where("id", "=", task.id)
+      .where("fence", "=", task.fence)
+      .where("phase", "=", task.phase);
   // A pause request leaves the fence alone: the worker holding the lease must still be able to commit its step.
-  const result =
-    write.kind === "pause-request"
-      ? await base.set({ requested_control: write.requested ? "pause" : null }).executeTakeFirst()
-      : await base
-          .set({
-            phase: write.phase,
-            requested_control: null,
-            failure_reason: null,
-            ...(write.plan !== undefined && { plan: write.plan }),
-            fence: sql`fence + 1`,
-            updated_at: nowMicros,
-          })
-          .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at", "<=", nowMicros)]))
-          .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  if (write.kind === "pause-request") {
+    const result = await taskAsRead(db)
+      .set({ requested_control: write.requested ? "pause" : null })
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+  // A phase change (continue, retry) puts the task back to work: not on a cluster being deleted. The task's row
+  // first, then the cluster's, the engine's order.
+  return db.transaction().execute(async (trx) => {
+    const result = await taskAsRead(trx)
+      .set({
+        phase: write.phase,
+        requested_control: null,
+        failure_reason: null,
+        ...(write.plan !== undefined && { plan: write.plan }),
+        fence: sql`fence + 1`,
+        updated_at: nowMicros,
+      })
+      .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at", "<=", nowMicros)]))
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    await lockClusterForWork(trx, task.cluster_id);
+    return true;
+  });
 }
 
 /** Whether the cluster has a task that holds it (`Init`, `Queuing`, `Running`, `Pause` or `Failed`). */

@@ -15,6 +15,8 @@ const core = require("@huaweicloud/huaweicloud-sdk-core");
 const cce = require("@huaweicloud/huaweicloud-sdk-cce");
 
 type Sdk = ReturnType<typeof sdkClient>;
+/** An SDK response, read as loosely as a test reads it. */
+type Json = ReturnType<typeof JSON.parse>;
 
 function sdkClient(endpoint: string) {
   const credentials = new core.BasicCredentials().withAk(AK).withSk(SK).withProjectId(PROJECT);
@@ -22,7 +24,7 @@ function sdkClient(endpoint: string) {
 }
 
 /** Polls until `done` holds for what `read` answers; fails with the last answer at the deadline. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+async function until(read: () => Promise<Json>, done: (value: Json) => boolean, timeoutMs = 20_000): Promise<Json> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!done(value)) {

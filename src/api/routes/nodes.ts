@@ -65,7 +65,8 @@ export function nodeRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
         const nodeId = request.params.node_id;
         if (!(await findNode(store.db, cluster.id, nodeId)))
           throw new ApiError("resourceNotFound", `node ${nodeId} not found`);
-        await lifecycle(() => startNodeDeletion(store, cluster.id, nodeId, clock.nowMicros()));
+        const scaleDown = request.query.nodepoolScaleDown !== "NoScaleDown";
+        await lifecycle(() => startNodeDeletion(store, cluster.id, nodeId, scaleDown, clock.nowMicros()));
         return document(cluster.id, nodeId);
       },
     );

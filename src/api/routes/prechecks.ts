@@ -14,6 +14,7 @@ import type { Database } from "../../store/schema.js";
 import { newestOpenWorkflow } from "../../store/workflow-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
+import { lifecycle } from "../lifecycle-refusal.js";
 import { requireCluster } from "../require-cluster.js";
 import {
   CreatePreCheckResponse,
@@ -63,7 +64,7 @@ export function precheckRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
           completed_at: null,
           expires_at: null,
         };
-        await insertPrecheckTask(store.db, row);
+        await lifecycle(() => insertPrecheckTask(store.db, row));
         const { apiVersion, kind, spec: echo, status } = precheckDocument(row, zone);
         return { apiVersion, kind, metadata: { uid: row.id }, spec: echo, status };
       },

@@ -12,6 +12,7 @@ import {
 } from "../../store/snapshot-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
+import { lifecycle } from "../lifecycle-refusal.js";
 import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, withErrors } from "../schemas/common.js";
 import { CreateSnapshotResponse, SnapshotTaskList } from "../schemas/snapshot.js";
@@ -45,18 +46,20 @@ export function snapshotRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
         const id = randomUUID();
         const now = clock.nowMicros();
         try {
-          await insertSnapshotTask(store.db, {
-            id,
-            item_id: randomUUID(),
-            project_id: cluster.project_id,
-            cluster_id: cluster.id,
-            phase: "Init",
-            message: null,
-            due_at: now,
-            created_at: now,
-            updated_at: now,
-            completed_at: null,
-          });
+          await lifecycle(() =>
+            insertSnapshotTask(store.db, {
+              id,
+              item_id: randomUUID(),
+              project_id: cluster.project_id,
+              cluster_id: cluster.id,
+              phase: "Init",
+              message: null,
+              due_at: now,
+              created_at: now,
+              updated_at: now,
+              completed_at: null,
+            }),
+          );
         } catch (error) {
           if (error instanceof ActiveSnapshotExistsError) {
             throw new ApiError("clusterLocked", `cluster ${cluster.id} already has a backup in progress`);

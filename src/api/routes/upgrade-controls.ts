@@ -9,6 +9,7 @@ import {
 } from "../../store/upgrade-task-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
+import { lifecycle } from "../lifecycle-refusal.js";
 import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, withErrors } from "../schemas/common.js";
 import { UpgradeControlResponse } from "../schemas/upgrade-task.js";
@@ -46,7 +47,7 @@ export function upgradeControlRoutes(context: ApiContext): FastifyPluginAsyncTyp
       const decision = decideControl(task.phase, task.requested_control === "pause", control, isOnLastStep(task));
       if (decision.kind === "refuse") throw new ApiError("clusterStateForbids", decision.reason);
       const now = clock.nowMicros();
-      if (await writeControl(store.db, task, controlWrite(task, decision, now), now)) return;
+      if (await lifecycle(() => writeControl(store.db, task, controlWrite(task, decision, now), now))) return;
       await clock.sleep(5 * (attempt + 1));
     }
     throw new ApiError("outOfDateVersion", "the upgrade task kept changing; try again");

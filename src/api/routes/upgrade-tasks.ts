@@ -13,6 +13,7 @@ import {
 } from "../../store/upgrade-task-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
+import { lifecycle } from "../lifecycle-refusal.js";
 import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, TaskParams, withErrors } from "../schemas/common.js";
 import {
@@ -87,24 +88,26 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
         const id = randomUUID();
         const now = clock.nowMicros();
         try {
-          await insertUpgradeTask(store.db, {
-            id,
-            project_id: projectId,
-            cluster_id: clusterId,
-            phase: "Init",
-            from_version: cluster.version,
-            target_version: path.target.version,
-            target_platform_version: path.target.platformVersion,
-            request: JSON.stringify(normalized),
-            plan: null,
-            failure_reason: null,
-            requested_control: null,
-            lease_owner: null,
-            lease_expires_at: null,
-            created_at: now,
-            updated_at: now,
-            completed_at: null,
-          });
+          await lifecycle(() =>
+            insertUpgradeTask(store.db, {
+              id,
+              project_id: projectId,
+              cluster_id: clusterId,
+              phase: "Init",
+              from_version: cluster.version,
+              target_version: path.target.version,
+              target_platform_version: path.target.platformVersion,
+              request: JSON.stringify(normalized),
+              plan: null,
+              failure_reason: null,
+              requested_control: null,
+              lease_owner: null,
+              lease_expires_at: null,
+              created_at: now,
+              updated_at: now,
+              completed_at: null,
+            }),
+          );
         } catch (error) {
           if (error instanceof ActiveUpgradeExistsError) {
             throw new ApiError("clusterLocked", `cluster ${clusterId} already has an upgrade task in progress`);
