@@ -50,6 +50,11 @@ export interface ClusterCreationSpec {
   readonly extendParam?: object;
 }
 
+/** What CreateCluster accepted for the cluster; for a seeded one, what its documents have always shown. */
+export function clusterCreationSpec(cluster: ClusterRow): ClusterCreationSpec {
+  return cluster.spec ? (JSON.parse(cluster.spec) as ClusterCreationSpec) : seededClusterSpec(cluster);
+}
+
 /** A seeded cluster's networks: stable values derived from its ID, as the documents always showed them. */
 function seededClusterSpec(cluster: ClusterRow): ClusterCreationSpec {
   const short = cluster.id.slice(0, 8);
@@ -66,9 +71,7 @@ function seededClusterSpec(cluster: ClusterRow): ClusterCreationSpec {
 
 /** `ShowCluster`'s body: the columns, and what CreateCluster accepted (a seeded cluster: stable defaults). */
 export function clusterDocument(cluster: ClusterRow, zone: DisplayZone) {
-  const { alias, annotations, labels, extendParam, ...spec } = cluster.spec
-    ? (JSON.parse(cluster.spec) as ClusterCreationSpec)
-    : seededClusterSpec(cluster);
+  const { alias, annotations, labels, extendParam, ...spec } = clusterCreationSpec(cluster);
   return {
     kind: "Cluster",
     apiVersion: "v3",

@@ -10,6 +10,7 @@ import { expectCceError } from "../support/wire.js";
 const CLUSTERS = `/api/v3/projects/${PROJECT}/clusters`;
 const silent = { info() {}, warn() {}, error() {} };
 type Json = ReturnType<typeof JSON.parse>;
+type System = Awaited<ReturnType<typeof testSystem>>;
 
 /** A CreateCluster body as the SDK writes it, with `change` applied to its spec. */
 function clusterBody(name: string, change: Record<string, unknown> = {}) {
@@ -49,7 +50,7 @@ function poolBody(name: string, count: number, template: Record<string, unknown>
 }
 
 describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
-  let system: Awaited<ReturnType<typeof testSystem>> | undefined;
+  let system: System | undefined;
   afterEach(async () => system?.close());
 
   /** A system whose job runner and engine do not run: what a request leaves stays as it left it. */
@@ -57,27 +58,27 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
     system = await testSystem(dialect, { startEngine: false });
     return system;
   };
-  const clusterCount = async () => (await system?.call("GET", CLUSTERS))?.body.items.length;
+  const clusterCount = async (s: System) => (await s.call("GET", CLUSTERS)).body.items.length;
   /** Runs the cluster jobs until none is due; each job needs two moves. */
-  const finishJobs = async () => {
+  const finishJobs = async (s: System) => {
     const runner = new ClusterJobRunner(
-      clusterJobStore(system!.store),
+      clusterJobStore(s.store),
       systemClock(),
       { pollIntervalMs: 10, speed: Number.POSITIVE_INFINITY },
       silent,
     );
     while ((await runner.runOnce()) > 0);
   };
-  const createAvailable = async (name: string, change: Record<string, unknown> = {}): Promise<string> => {
-    const created = await system!.call("POST", CLUSTERS, clusterBody(name, change));
+  const createAvailable = async (s: System, name: string, change: Record<string, unknown> = {}): Promise<string> => {
+    const created = await s.call("POST", CLUSTERS, clusterBody(name, change));
     expect(created.status).toBe(201);
-    await finishJobs();
+    await finishJobs(s);
     return created.body.metadata.uid;
   };
 
   it("refuses bad CreateCluster bodies with CCE's codes, and writes nothing for them", async () => {
-    await stillSystem();
-    const before = await clusterCount();
+    const s = await stillSystem();
+    const before = await clusterCount(s);
     const cases: [unknown, number, string][] = [
       [clusterBody("Upper-case"), 400, "CCE.01400001"],
       [clusterBody("abc"), 400, "CCE.01400001"],
@@ -93,7 +94,7 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
       [clusterBody("prod-a"), 409, "CCE.01409001"],
     ];
     for (const [body, status, code] of cases) {
-      const response = await system!.app.inject({
+      const response = await s.app.inject({
         method: "POST",
         url: CLUSTERS,
         headers: { "x-auth-token": TOKEN },
@@ -101,75 +102,68 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
       });
       expectCceError(response, status, code);
     }
-    expect(await clusterCount()).toBe(before);
+    expect(await clusterCount(s)).toBe(before);
   });
 
   it("keeps a creating cluster from upgrades, checks, backups, node pools and deletion until its job ends", async () => {
-    await stillSystem();
-    const created = await system!.call("POST", CLUSTERS, clusterBody("young"));
+    const s = await stillSystem();
+    const created = await s.call("POST", CLUSTERS, clusterBody("young"));
     const path = `${CLUSTERS}/${created.body.metadata.uid}`;
     const refusals = [
-      await system!.call("POST", `${path}/operation/upgrade`, upgradeBody("v1.29.15-r50")),
-      await system!.call("POST", `${path}/operation/precheck`, {
+      await s.call("POST", `${path}/operation/upgrade`, upgradeBody("v1.29.15-r50")),
+      await s.call("POST", `${path}/operation/precheck`, {
         kind: "PreCheckTask",
         apiVersion: "v3",
         spec: { clusterID: created.body.metadata.uid, clusterVersion: "v1.28.15-r90", targetVersion: "v1.29" },
       }),
-      await system!.call(
-        "POST",
-        `/api/v3.1/projects/${PROJECT}/clusters/${created.body.metadata.uid}/operation/snapshot`,
-      ),
-      await system!.call("POST", `${path}/nodepools`, poolBody("p", 1)),
-      await system!.call("DELETE", path),
+      await s.call("POST", `/api/v3.1/projects/${PROJECT}/clusters/${created.body.metadata.uid}/operation/snapshot`),
+      await s.call("POST", `${path}/nodepools`, poolBody("p", 1)),
+      await s.call("DELETE", path),
     ];
     expect(refusals.map((r) => [r.status, r.body.errorCode])).toEqual(Array(5).fill([403, "CCE.01403003"]));
-    await finishJobs();
-    expect((await system!.call("GET", path)).body.status.phase).toBe("Available");
-    expect((await system!.call("POST", `${path}/nodepools`, poolBody("p", 1))).status).toBe(201);
+    await finishJobs(s);
+    expect((await s.call("GET", path)).body.status.phase).toBe("Available");
+    expect((await s.call("POST", `${path}/nodepools`, poolBody("p", 1))).status).toBe(201);
   });
 
   it("refuses to delete a cluster or change its nodes while an upgrade is under way", async () => {
-    await stillSystem();
-    const upgrade = await system!.call("POST", `${CLUSTERS}/${CLUSTER}/operation/upgrade`, upgradeBody("v1.29.15-r50"));
+    const s = await stillSystem();
+    const upgrade = await s.call("POST", `${CLUSTERS}/${CLUSTER}/operation/upgrade`, upgradeBody("v1.29.15-r50"));
     expect(upgrade.status).toBe(200);
-    const nodes = (await system!.call("GET", `${CLUSTERS}/${CLUSTER}/nodes`)).body.items;
+    const nodes = (await s.call("GET", `${CLUSTERS}/${CLUSTER}/nodes`)).body.items;
     const refusals = [
-      await system!.call("DELETE", `${CLUSTERS}/${CLUSTER}`),
-      await system!.call("POST", `${CLUSTERS}/${CLUSTER}/nodepools`, poolBody("late", 1)),
-      await system!.call("PUT", `${CLUSTERS}/${CLUSTER}/nodepools/pool-b`, {
+      await s.call("DELETE", `${CLUSTERS}/${CLUSTER}`),
+      await s.call("POST", `${CLUSTERS}/${CLUSTER}/nodepools`, poolBody("late", 1)),
+      await s.call("PUT", `${CLUSTERS}/${CLUSTER}/nodepools/pool-b`, {
         metadata: { name: "b" },
         spec: { initialNodeCount: 4 },
       }),
-      await system!.call("DELETE", `${CLUSTERS}/${CLUSTER}/nodepools/pool-b`),
-      await system!.call("DELETE", `${CLUSTERS}/${CLUSTER}/nodes/${nodes[0].metadata.uid}`),
+      await s.call("DELETE", `${CLUSTERS}/${CLUSTER}/nodepools/pool-b`),
+      await s.call("DELETE", `${CLUSTERS}/${CLUSTER}/nodes/${nodes[0].metadata.uid}`),
     ];
     expect(refusals.map((r) => [r.status, r.body.errorCode])).toEqual(Array(5).fill([409, "CCE.01409004"]));
-    expect((await system!.call("GET", `${CLUSTERS}/${CLUSTER}/nodes`)).body.items).toHaveLength(nodes.length);
-    expect((await system!.call("GET", `${CLUSTERS}/${CLUSTER}`)).body.status.phase).toBe("Available");
+    expect((await s.call("GET", `${CLUSTERS}/${CLUSTER}/nodes`)).body.items).toHaveLength(nodes.length);
+    expect((await s.call("GET", `${CLUSTERS}/${CLUSTER}`)).body.status.phase).toBe("Available");
   });
 
   it("refuses a retry of a failed upgrade once its cluster is being deleted", async () => {
-    await stillSystem();
-    const upgrade = await system!.call("POST", `${CLUSTERS}/${CLUSTER}/operation/upgrade`, upgradeBody("v1.29.15-r50"));
-    await system!.store.db
-      .updateTable("upgrade_tasks")
-      .set({ phase: "Failed" })
-      .where("id", "=", upgrade.body.uid)
-      .execute();
-    expect((await system!.call("DELETE", `${CLUSTERS}/${CLUSTER}`)).status).toBe(200);
-    const retry = await system!.call("POST", `${CLUSTERS}/${CLUSTER}/operation/upgrade/retry`);
+    const s = await stillSystem();
+    const upgrade = await s.call("POST", `${CLUSTERS}/${CLUSTER}/operation/upgrade`, upgradeBody("v1.29.15-r50"));
+    await s.store.db.updateTable("upgrade_tasks").set({ phase: "Failed" }).where("id", "=", upgrade.body.uid).execute();
+    expect((await s.call("DELETE", `${CLUSTERS}/${CLUSTER}`)).status).toBe(200);
+    const retry = await s.call("POST", `${CLUSTERS}/${CLUSTER}/operation/upgrade/retry`);
     expect([retry.status, retry.body.errorCode]).toEqual([403, "CCE.01403003"]);
-    expect(await system!.runnableTasks()).toEqual([]);
+    expect(await s.runnableTasks()).toEqual([]);
   });
 
   it("answers another project's clusters, pools, nodes and jobs as unknown, and lets it reuse the names", async () => {
-    await stillSystem();
-    const created = await system!.call("POST", CLUSTERS, clusterBody("mine"));
+    const s = await stillSystem();
+    const created = await s.call("POST", CLUSTERS, clusterBody("mine"));
     const id = created.body.metadata.uid;
-    await finishJobs();
-    const pool = await system!.call("POST", `${CLUSTERS}/${id}/nodepools`, poolBody("p", 1));
+    await finishJobs(s);
+    const pool = await s.call("POST", `${CLUSTERS}/${id}/nodepools`, poolBody("p", 1));
     const other = (method: "GET" | "PUT" | "DELETE" | "POST", url: string, payload?: object) =>
-      system!.app.inject({ method, url, headers: { "x-auth-token": OTHER_TOKEN }, ...(payload && { payload }) });
+      s.app.inject({ method, url, headers: { "x-auth-token": OTHER_TOKEN }, ...(payload && { payload }) });
     const foreign = `/api/v3/projects/${PROJECT}`;
     // Through its own project path the other tenant cannot reach this project at all.
     expectCceError(await other("GET", `${foreign}/clusters/${id}`), 403, "APIGW.0302");
@@ -187,14 +181,14 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
     expectCceError(await other("DELETE", `${mine}/clusters/${id}`), 404, "CCE.01404001");
     expectCceError(await other("PUT", `${mine}/clusters/${id}`, { spec: { description: "x" } }), 404, "CCE.01404001");
     expect((await other("POST", `${mine}/clusters`, clusterBody("mine"))).statusCode).toBe(201);
-    expect((await system!.call("GET", `${CLUSTERS}/${id}`)).body.status.phase).toBe("Available");
+    expect((await s.call("GET", `${CLUSTERS}/${id}`)).body.status.phase).toBe("Available");
   });
 
   it("refuses more nodes than the cluster's flavor manages", async () => {
-    await stillSystem();
-    const id = await createAvailable("small-one");
+    const s = await stillSystem();
+    const id = await createAvailable(s, "small-one");
     expectCceError(
-      await system!.app.inject({
+      await s.app.inject({
         method: "POST",
         url: `${CLUSTERS}/${id}/nodepools`,
         headers: { "x-auth-token": TOKEN },
@@ -203,13 +197,13 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
       400,
       "CCE.01400014",
     );
-    expect((await system!.call("POST", `${CLUSTERS}/${id}/nodepools`, poolBody("fits", 50))).status).toBe(201);
-    expect((await system!.call("GET", `${CLUSTERS}/${id}/nodes`)).body.items).toHaveLength(50);
+    expect((await s.call("POST", `${CLUSTERS}/${id}/nodepools`, poolBody("fits", 50))).status).toBe(201);
+    expect((await s.call("GET", `${CLUSTERS}/${id}/nodes`)).body.items).toHaveLength(50);
   });
 
   it("validates node pool bodies and names, and keeps no password", async () => {
-    await stillSystem();
-    const id = await createAvailable("pools");
+    const s = await stillSystem();
+    const id = await createAvailable(s, "pools");
     const bad: [object, number, string][] = [
       [poolBody("DefaultPool", 1), 400, "CCE.01400001"],
       [poolBody("p", 1, { rootVolume: { size: 20, volumetype: "SAS" } }), 400, "CCE.01400001"],
@@ -220,7 +214,7 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
     ];
     for (const [body, status, code] of bad) {
       expectCceError(
-        await system!.app.inject({
+        await s.app.inject({
           method: "POST",
           url: `${CLUSTERS}/${id}/nodepools`,
           headers: { "x-auth-token": TOKEN },
@@ -230,17 +224,17 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
         code,
       );
     }
-    const withPassword = await system!.call(
+    const withPassword = await s.call(
       "POST",
       `${CLUSTERS}/${id}/nodepools`,
       poolBody("pw", 1, { login: { userPassword: { password: "Secret-123" } } }),
     );
     expect(withPassword.status).toBe(201);
     expect(withPassword.body.spec.nodeTemplate.login).toEqual({ userPassword: { username: "root" } });
-    const rows = await system!.store.db.selectFrom("node_pools").select("spec").where("cluster_id", "=", id).execute();
+    const rows = await s.store.db.selectFrom("node_pools").select("spec").where("cluster_id", "=", id).execute();
     expect(JSON.stringify(rows)).not.toContain("Secret-123");
     expectCceError(
-      await system!.app.inject({
+      await s.app.inject({
         method: "POST",
         url: `${CLUSTERS}/${id}/nodepools`,
         headers: { "x-auth-token": TOKEN },
@@ -252,30 +246,27 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
   });
 
   it("lists DefaultPool only when asked, and deletes a node with or without scaling its pool down", async () => {
-    await stillSystem();
+    const s = await stillSystem();
     const names = async (query: string) =>
-      (await system!.call("GET", `${CLUSTERS}/${CLUSTER}/nodepools${query}`)).body.items.map(
-        (p: Json) => p.metadata.name,
-      );
+      (await s.call("GET", `${CLUSTERS}/${CLUSTER}/nodepools${query}`)).body.items.map((p: Json) => p.metadata.name);
     expect(await names("")).toEqual(["b"]);
     expect(await names("?showDefaultNodePool=true")).toEqual(["DefaultPool", "b"]);
-    const id = await createAvailable("nodes");
-    const pool = await system!.call("POST", `${CLUSTERS}/${id}/nodepools`, poolBody("p", 3));
-    await finishJobs();
+    const id = await createAvailable(s, "nodes");
+    const pool = await s.call("POST", `${CLUSTERS}/${id}/nodepools`, poolBody("p", 3));
+    await finishJobs(s);
     const poolPath = `${CLUSTERS}/${id}/nodepools/${pool.body.metadata.uid}`;
-    const [first, second] = (await system!.call("GET", `${CLUSTERS}/${id}/nodes`)).body.items;
-    expect((await system!.call("DELETE", `${CLUSTERS}/${id}/nodes/${first.metadata.uid}`)).body.status.phase).toBe(
+    const [first, second] = (await s.call("GET", `${CLUSTERS}/${id}/nodes`)).body.items;
+    expect((await s.call("DELETE", `${CLUSTERS}/${id}/nodes/${first.metadata.uid}`)).body.status.phase).toBe(
       "Deleting",
     );
     expect(
-      (await system!.call("DELETE", `${CLUSTERS}/${id}/nodes/${second.metadata.uid}?nodepoolScaleDown=NoScaleDown`))
-        .status,
+      (await s.call("DELETE", `${CLUSTERS}/${id}/nodes/${second.metadata.uid}?nodepoolScaleDown=NoScaleDown`)).status,
     ).toBe(200);
-    await finishJobs();
-    const shown = (await system!.call("GET", poolPath)).body;
+    await finishJobs(s);
+    const shown = (await s.call("GET", poolPath)).body;
     expect({ count: shown.spec.initialNodeCount, current: shown.status.currentNode }).toEqual({ count: 2, current: 1 });
     expectCceError(
-      await system!.app.inject({
+      await s.app.inject({
         url: `${CLUSTERS}/${id}/nodes/${first.metadata.uid}`,
         headers: { "x-auth-token": TOKEN },
       }),
@@ -285,10 +276,10 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
   });
 
   it("UpdateCluster changes the description, alias and custom SANs and nothing else", async () => {
-    await stillSystem();
-    const id = await createAvailable("update-me");
-    const before = (await system!.call("GET", `${CLUSTERS}/${id}`)).body;
-    const updated = await system!.call("PUT", `${CLUSTERS}/${id}`, {
+    const s = await stillSystem();
+    const id = await createAvailable(s, "update-me");
+    const before = (await s.call("GET", `${CLUSTERS}/${id}`)).body;
+    const updated = await s.call("PUT", `${CLUSTERS}/${id}`, {
       metadata: { alias: "shown-name" },
       spec: { description: "new words", customSan: ["api.example.com", "10.0.0.9"] },
     });
@@ -300,7 +291,7 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
       customSan: ["api.example.com", "10.0.0.9"],
     });
     expectCceError(
-      await system!.app.inject({
+      await s.app.inject({
         method: "PUT",
         url: `${CLUSTERS}/${id}`,
         headers: { "x-auth-token": TOKEN },
@@ -312,20 +303,20 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
   });
 
   it("moves each job once however many runners race for it", async () => {
-    await stillSystem();
-    const created = await system!.call("POST", CLUSTERS, clusterBody("raced"));
+    const s = await stillSystem();
+    const created = await s.call("POST", CLUSTERS, clusterBody("raced"));
     const runners = Array.from(
       { length: 4 },
       () =>
         new ClusterJobRunner(
-          clusterJobStore(system!.store),
+          clusterJobStore(s.store),
           systemClock(),
           { pollIntervalMs: 10, speed: Number.POSITIVE_INFINITY },
           silent,
         ),
     );
     for (let round = 0; round < 3; round++) await Promise.all(runners.map((runner) => runner.runOnce()));
-    const job = await system!.store.db
+    const job = await s.store.db
       .selectFrom("cluster_jobs")
       .select(["phase", "fence"])
       .where("id", "=", created.body.status.jobID)
@@ -335,33 +326,33 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
   });
 
   it("finishes a job a stopped runner left, after a restart", async () => {
-    await stillSystem();
-    const created = await system!.call("POST", CLUSTERS, clusterBody("restarted"));
+    const s = await stillSystem();
+    const created = await s.call("POST", CLUSTERS, clusterBody("restarted"));
     const first = new ClusterJobRunner(
-      clusterJobStore(system!.store),
+      clusterJobStore(s.store),
       systemClock(),
       { pollIntervalMs: 10, speed: 1 },
       silent,
     );
     expect(await first.runOnce()).toBe(1);
     expect(
-      (await system!.call("GET", `/api/v3/projects/${PROJECT}/jobs/${created.body.status.jobID}`)).body.status.phase,
+      (await s.call("GET", `/api/v3/projects/${PROJECT}/jobs/${created.body.status.jobID}`)).body.status.phase,
     ).toBe("Running");
     // The job is due again 20 s from now: a second runner, started later, finishes it.
-    await system!.store.db.updateTable("cluster_jobs").set({ due_at: 0 }).execute();
+    await s.store.db.updateTable("cluster_jobs").set({ due_at: 0 }).execute();
     const second = new ClusterJobRunner(
-      clusterJobStore(system!.store),
+      clusterJobStore(s.store),
       systemClock(),
       { pollIntervalMs: 10, speed: 1 },
       silent,
     );
     expect(await second.runOnce()).toBe(1);
-    const job = (await system!.call("GET", `/api/v3/projects/${PROJECT}/jobs/${created.body.status.jobID}`)).body;
+    const job = (await s.call("GET", `/api/v3/projects/${PROJECT}/jobs/${created.body.status.jobID}`)).body;
     expect(job.status.phase).toBe("Success");
     expect(job.spec.subJobs.map((sub: Json) => [sub.spec.type, sub.status.phase])).toEqual([
       ["InstallMaster", "Success"],
       ["CreatePSMCert", "Success"],
     ]);
-    expect((await system!.call("GET", `${CLUSTERS}/${created.body.metadata.uid}`)).body.status.phase).toBe("Available");
+    expect((await s.call("GET", `${CLUSTERS}/${created.body.metadata.uid}`)).body.status.phase).toBe("Available");
   });
 });

@@ -26,8 +26,81 @@ const pathParam = fc.oneof(
   fc.constantFrom("%zz", "%", "..", "%2F", "a%00b", "x".repeat(3000)),
 );
 
+/** A value that is sometimes what CCE takes and sometimes anything. */
+const maybe = <T>(...valid: T[]) =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...valid) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+    { weight: 1, arbitrary: fc.anything() },
+  );
+
+/** CreateCluster bodies near the valid ones: each field valid, or not. */
+const clusterBody = fc
+  .record({
+    name: fc.oneof(
+      fc.nat(99).map((n) => `fuzz-${n}`),
+      maybe("prod-a", "abc", "Upper"),
+    ),
+    flavor: maybe("cce.s1.small", "cce.t2.small"),
+    version: maybe("v1.28", "v1.29.15-r50", "v1.99"),
+    cidr: maybe("172.16.0.0/16", "10.247.0.0/16", "10.0.0.1/8"),
+    service: maybe("10.247.0.0/16", "172.16.0.0/12"),
+    mode: maybe("overlay_l2", "eni", "vpc-router"),
+    category: maybe("CCE", "Turbo"),
+  })
+  .map(({ name, flavor, version, cidr, service, mode, category }) =>
+    JSON.stringify({
+      kind: "Cluster",
+      apiVersion: "v3",
+      metadata: { name },
+      spec: {
+        flavor,
+        version,
+        category,
+        hostNetwork: { vpc: "vpc-1", subnet: "subnet-1" },
+        containerNetwork: { mode, cidr },
+        kubernetesSvcIpRange: service,
+      },
+    }),
+  );
+
+/** CreateNodePool and UpdateNodePool bodies near the valid ones. */
+const nodePoolBody = fc
+  .record({
+    name: fc.oneof(
+      fc.nat(99).map((n) => `pool-${n}`),
+      maybe("b", "DefaultPool"),
+    ),
+    count: fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: -1, max: 8 }) },
+      fc.integer({ min: 40, max: 60 }),
+      fc.anything(),
+    ),
+    login: maybe({ sshKey: "k" }, { userPassword: { password: "Secret-123" } }, {}),
+    size: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 30, max: 1100 }) }, fc.anything()),
+  })
+  .map(({ name, count, login, size }) =>
+    JSON.stringify({
+      kind: "NodePool",
+      apiVersion: "v3",
+      metadata: { name },
+      spec: {
+        initialNodeCount: count,
+        nodeTemplate: {
+          flavor: "c7.large.2",
+          az: "random",
+          login,
+          rootVolume: { size, volumetype: "SAS" },
+          dataVolumes: [{ size: 100, volumetype: "SAS" }],
+        },
+      },
+    }),
+  );
+
 const body = fc.oneof(
   fc.constant(undefined),
+  clusterBody,
+  nodePoolBody,
   fc.constant(JSON.stringify(upgradeBody("v1.29"))),
   fc.json({ maxDepth: 4 }),
   fc.anything({ maxDepth: 3 }).map((value) => JSON.stringify(value) ?? "null"),
@@ -192,6 +265,53 @@ describe("every route under random input", () => {
     );
     console.info(`fuzz: ${sent} requests, statuses ${JSON.stringify(statuses)}`);
     expect(sent).toBe(RUNS);
+  }, 300_000);
+
+  it("answers near-valid lifecycle requests without a 5xx, and creates what the valid ones ask for", async () => {
+    const clusters = `/api/v3/projects/${PROJECT}/clusters`;
+    const target = fc.oneof(
+      fc.record({ method: fc.constant("POST" as const), url: fc.constant(clusters), body: clusterBody }),
+      fc.record({
+        method: fc.constant("POST" as const),
+        url: fc.constant(`${clusters}/${CLUSTER}/nodepools`),
+        body: nodePoolBody,
+      }),
+      fc.record({
+        method: fc.constant("PUT" as const),
+        url: fc.constant(`${clusters}/${CLUSTER}/nodepools/pool-b`),
+        body: nodePoolBody,
+      }),
+      fc.record({
+        method: fc.constant("PUT" as const),
+        url: fc.constant(`${clusters}/${CLUSTER}`),
+        body: fc
+          .record({
+            alias: maybe("new-alias", ""),
+            description: maybe("words"),
+            customSan: maybe(["a.example.com"], [1]),
+          })
+          .map(({ alias, description, customSan }) =>
+            JSON.stringify({ metadata: { alias }, spec: { description, customSan } }),
+          ),
+      }),
+    );
+    const statuses: Record<string, number> = {};
+    let before = await fingerprint();
+    await fc.assert(
+      fc.asyncProperty(target, async ({ method, url, body: payload }) => {
+        const response = await send({ method, url, contentType: "application/json", auth: "token", body: payload });
+        statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+        const context = `${method} ${url} ${payload.slice(0, 200)} → ${response.statusCode} ${response.body.slice(0, 300)}`;
+        expect(response.statusCode, context).toBeLessThan(500);
+        if (response.statusCode >= 400) {
+          expect((response.json() as Record<string, string>).errorCode, context).toMatch(/^CCE\.\d+$/);
+          expect(await fingerprint(), context).toBe(before);
+        } else before = await fingerprint();
+      }),
+      { numRuns: RUNS / 5, endOnFailure: true },
+    );
+    console.info(`lifecycle fuzz: statuses ${JSON.stringify(statuses)}`);
+    expect(statuses[201], "some near-valid bodies were valid").toBeGreaterThan(0);
   }, 300_000);
 });
 

@@ -18,7 +18,7 @@ import {
   UpdateClusterBody,
 } from "../schemas/cluster.js";
 import { ClusterParams, ProjectParams, withErrors } from "../schemas/common.js";
-import { type ClusterCreationSpec, clusterDocument } from "../wire-format.js";
+import { type ClusterCreationSpec, clusterCreationSpec, clusterDocument } from "../wire-format.js";
 
 /** CreateCluster, ShowCluster, ListClusters, UpdateCluster and DeleteCluster (reference §7). */
 export function clusterRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
@@ -133,7 +133,7 @@ export function clusterRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
           );
         }
         const { metadata, spec } = request.body;
-        const current = cluster.spec ? (JSON.parse(cluster.spec) as ClusterCreationSpec) : {};
+        const current = clusterCreationSpec(cluster);
         const alias = metadata?.alias || undefined;
         const changed = {
           ...current,
@@ -176,7 +176,7 @@ function creationSpec(body: Static<typeof CreateClusterBody>): ClusterCreationSp
   const { metadata, spec } = body;
   const cidrs = spec.containerNetwork.cidrs;
   return {
-    ...(metadata.alias !== undefined && { alias: metadata.alias }),
+    ...(metadata.alias && { alias: metadata.alias }),
     ...(metadata.annotations !== undefined && { annotations: metadata.annotations }),
     ...(spec.customSan !== undefined && { customSan: spec.customSan }),
     ...(spec.ipv6enable !== undefined && { ipv6enable: spec.ipv6enable }),

@@ -23,6 +23,9 @@ const Authentication = Type.Object({
   authenticatingProxy: Type.Optional(FreeObject),
 });
 
+/** A display name: the name's rule; empty in an update means "unchanged". */
+const Alias = Type.String({ pattern: "^([a-z][a-z0-9-]{2,126}[a-z0-9])?$", maxLength: 128 });
+
 const CustomSan = Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 128 });
 
 export const Cluster = Type.Object({
@@ -104,7 +107,7 @@ export const CreateClusterBody = Type.Object({
       description:
         "4-128 characters: lowercase letters, digits and hyphens, starting with a letter, not ending with a hyphen.",
     }),
-    alias: Type.Optional(Type.String({ minLength: 4, maxLength: 128 })),
+    alias: Type.Optional(Alias),
     annotations: Type.Optional(StringMap),
     labels: Type.Optional(StringMap),
   }),
@@ -143,7 +146,7 @@ export const CreateClusterBody = Type.Object({
 
 /** UpdateCluster's body (`ClusterInformation`): only what changes without a rebuild. */
 export const UpdateClusterBody = Type.Object({
-  metadata: Type.Optional(Type.Object({ alias: Type.Optional(Type.String({ minLength: 4, maxLength: 128 })) })),
+  metadata: Type.Optional(Type.Object({ alias: Type.Optional(Alias) })),
   spec: Type.Object({
     description: Type.Optional(Type.String({ maxLength: 200 })),
     customSan: Type.Optional(CustomSan),
