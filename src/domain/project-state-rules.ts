@@ -110,7 +110,7 @@ function* specProblems(spec: object | null | undefined, at: string): Generator<s
   }
 }
 
-/** Whether a JSON value nests objects and arrays more than `limit` deep; without recursion, which any depth would overflow. */
+/** Whether a JSON value nests objects and arrays more than `limit` deep: walked, as recursion would overflow. */
 function nestsDeeperThan(value: unknown, limit: number): boolean {
   const stack: [unknown, number][] = [[value, 1]];
   for (let next = stack.pop(); next; next = stack.pop()) {

@@ -464,7 +464,7 @@ function badDocuments(): [string, (document: ProjectState) => unknown][] {
   return [
     ["a body that is not an object", () => [1, 2]],
     ["another kind", (d) => ({ ...d, kind: "SeedFile" })],
-    ["a newer version", (d) => ({ ...d, version: 2 })],
+    ["a newer version", (d) => ({ ...d, version: 3 })],
     ["no clusters", ({ clusters: _, ...rest }) => rest],
     ["an unknown key", (d) => ({ ...d, extra: true })],
     ["another project's ID", (d) => ({ ...d, projectId: OTHER_PROJECT })],
