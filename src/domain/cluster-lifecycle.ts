@@ -43,7 +43,7 @@ export function subJobPhase(jobPhase: ClusterJobPhase, index: number): ClusterJo
   return jobPhase;
 }
 
-/** A stable UUID derived from text, so a job's sub-jobs keep their IDs between reads. */
+/** A stable UUID derived from text: a seeded node keeps its ID across starts, a sub-job across reads. */
 export function derivedUuid(text: string): string {
   const h = createHash("sha1").update(text).digest("hex");
   const variant = ((Number.parseInt(h[16] ?? "0", 16) & 3) | 8).toString(16);

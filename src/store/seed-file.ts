@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Kysely } from "kysely";
 import { type Static, Type } from "typebox";
 import { Compile } from "typebox/compile";
+import { derivedUuid } from "../domain/cluster-lifecycle.js";
 import type { Clock } from "../domain/clock.js";
 import { DriverProfileSchema, driverProfileProblem, PROFILE_NAME_PATTERN } from "../domain/driver-config.js";
 import { FaultRule } from "../domain/fault-rule.js";
@@ -247,12 +247,6 @@ function seededNodeNames(cluster: ClusterSeed): string[] {
   );
 }
 
-/** A stable UUID for a seeded node, so re-applying a seed finds the same rows. */
-function seededNodeId(clusterId: string, poolId: string, index: number): string {
-  const h = createHash("sha1").update(`${clusterId}/${poolId}/${index}`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((Number.parseInt(h[16] ?? "0", 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
 /**
  * Applies a seed in one transaction. The seed is the truth for the credentials of its projects (see syncCredentials);
  * other rows that exist are left as they are (a cluster's version is never reset by a restart), so applying the same
@@ -326,7 +320,7 @@ async function insertCluster(db: Kysely<Database>, projectId: string, cluster: C
       await db
         .insertInto("nodes")
         .values({
-          id: seededNodeId(cluster.id, pool.id, index),
+          id: derivedUuid(`${cluster.id}/${pool.id}/${index}`),
           cluster_id: cluster.id,
           pool_id: pool.id,
           name,
