@@ -6,7 +6,7 @@ import { CLUSTER, PROJECT, TOKEN } from "./support/fixtures.js";
 import { testSystem } from "./support/system.js";
 
 /** golangsdk's accepted status codes per method (real-clients.md §A.4). */
-const OK_CODES: Record<string, number[]> = { GET: [200], POST: [200, 201, 202] };
+const OK_CODES: Record<string, number[]> = { GET: [200], POST: [200, 201, 202], PUT: [200], DELETE: [200] };
 const POLL_MS = 20;
 const DEADLINE_MS = 20_000;
 /** A decoded response body, read as loosely as the provider's gjson/JMESPath reads it. */
@@ -14,7 +14,11 @@ type Json = ReturnType<typeof JSON.parse>;
 
 /** terraform-provider-huaweicloud's transport: JSON written by Go's encoder (trailing newline), no body → no type. */
 function terraformClient(endpoint: string) {
-  return async (method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; json: Json }> => {
+  return async (
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Json }> => {
     const response = await fetch(`${endpoint}${path}`, {
       method,
       headers: {
@@ -148,5 +152,104 @@ describe.each(DIALECTS)("the terraform huaweicloud_cce_cluster_upgrade sequence 
     expect(final.status.phase).toBe("Available");
     const shown = (await call("GET", `${cluster}/operation/upgradeworkflows/${workflow.json.metadata.uid}`)).json;
     expect(shown.status.phase).toBe("Success");
+  });
+
+  it("creates a cluster and a node pool, scales and deletes them as huaweicloud_cce_cluster and _node_pool do", async () => {
+    system = await testSystem(dialect, { speed: 200 });
+    runner = startCheckRunner(system.store, { speed: 200 });
+    const call = terraformClient(await system.app.listen({ port: 0, host: "127.0.0.1" }));
+    const project = `/api/v3/projects/${PROJECT}`;
+    /** `clusterStateRefreshFunc` / `nodePoolStateRefreshFunc`: 404 is done, Error/Shelved/Unknow fatal. */
+    const refresh = (path: string, targets: string[] | undefined) => async () => {
+      try {
+        const phase = (await call("GET", path)).json.status.phase as string;
+        if (["error", "shelved", "unknow"].some((bad) => phase.toLowerCase().includes(bad))) throw new Error(phase);
+        return targets?.includes(phase) ? "COMPLETED" : "PENDING";
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return "COMPLETED";
+        throw error;
+      }
+    };
+
+    // resourceClusterCreate: golangsdk's CreateOpts, empty fields left out, then wait for Available.
+    const created = await call("POST", `${project}/clusters`, {
+      kind: "Cluster",
+      apiVersion: "v3",
+      metadata: { name: "tf-cluster", timezone: "Asia/Shanghai" },
+      spec: {
+        category: "CCE",
+        type: "VirtualMachine",
+        flavor: "cce.s1.small",
+        version: "v1.28",
+        hostNetwork: { vpc: "vpc-tf", subnet: "subnet-tf" },
+        containerNetwork: { mode: "vpc-router", cidr: "172.16.0.0/16" },
+        authentication: { mode: "rbac", authenticatingProxy: {} },
+        billingMode: 0,
+        extendParam: { clusterAZ: "cn-north-4a", "alpha.cce/fixPoolMask": "25" },
+        kubernetesSvcIpRange: "10.247.0.0/16",
+        kubeProxyMode: "iptables",
+        clusterTags: [],
+        ipv6enable: false,
+      },
+    });
+    expect(created.status).toBe(201);
+    const clusterPath = `${project}/clusters/${created.json.metadata.uid}`;
+    await waitForState(refresh(clusterPath, ["Available"]), "COMPLETED");
+
+    // resourceNodePoolCreate, then wait for an empty phase; Update scales, Delete waits for 404.
+    const pool = await call("POST", `${clusterPath}/nodepools`, {
+      kind: "NodePool",
+      apiVersion: "v3",
+      metadata: { name: "tf-pool" },
+      spec: {
+        type: "vm",
+        initialNodeCount: 2,
+        autoscaling: { enable: false, minNodeCount: 0, maxNodeCount: 0, scaleDownCooldownTime: 0, priority: 0 },
+        nodeManagement: { serverGroupReference: "" },
+        nodeTemplate: {
+          flavor: "c7.large.2",
+          az: "cn-north-4a",
+          os: "EulerOS 2.9",
+          login: { sshKey: "tf-key" },
+          rootVolume: { size: 40, volumetype: "SSD" },
+          dataVolumes: [{ size: 100, volumetype: "SSD" }],
+          billingMode: 0,
+          k8sTags: { team: "a" },
+          taints: [{ key: "dedicated", value: "a", effect: "NoSchedule" }],
+          runtime: { name: "containerd" },
+          extendParam: { maxPods: 110 },
+        },
+      },
+    });
+    const poolPath = `${clusterPath}/nodepools/${pool.json.metadata.uid}`;
+    await waitForState(refresh(poolPath, [""]), "COMPLETED");
+    const read = (await call("GET", poolPath)).json;
+    expect(read.spec.nodeTemplate).toMatchObject({
+      flavor: "c7.large.2",
+      az: "cn-north-4a",
+      login: { sshKey: "tf-key" },
+    });
+    expect(read.spec.nodeTemplate.k8sTags).toEqual({ team: "a", "cce.cloud.com/cce-nodepool": "tf-pool" });
+    expect(read.status.currentNode).toBe(2);
+
+    await call("PUT", poolPath, {
+      metadata: { name: "tf-pool" },
+      spec: {
+        initialNodeCount: 4,
+        autoscaling: { enable: false, minNodeCount: 0, maxNodeCount: 0, scaleDownCooldownTime: 0, priority: 0 },
+        nodeTemplate: { k8sTags: { team: "b" }, taints: [], os: "EulerOS 2.9" },
+      },
+    });
+    await waitForState(refresh(poolPath, [""]), "COMPLETED");
+    expect((await call("GET", poolPath)).json.status.currentNode).toBe(4);
+
+    await call("DELETE", poolPath);
+    await waitForState(refresh(poolPath, undefined), "COMPLETED");
+    await call(
+      "DELETE",
+      `${clusterPath}?delete_efs=false&delete_eni=block&delete_evs=false&delete_net=block&delete_obs=false&delete_sfs=false&delete_sfs30=false&lts_reclaim_policy=Delete_Master_Log_Stream`,
+    );
+    await waitForState(refresh(clusterPath, undefined), "COMPLETED");
+    expect((await system.call("GET", clusterPath)).status).toBe(404);
   });
 });

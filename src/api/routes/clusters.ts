@@ -60,7 +60,8 @@ export function clusterRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const { project_id: projectId } = request.params;
         const { metadata, spec } = request.body;
-        const known = resolveVersion(spec.version ?? newestVersion());
+        // An empty version, as an empty field from Go, means the newest, as no version does.
+        const known = resolveVersion(spec.version || newestVersion());
         if (!known) throw new ApiError("versionNotSupported", `version ${spec.version} is not a CCE version`);
         const creation = creationSpec(request.body);
         const problem = clusterShapeProblem({
@@ -190,7 +191,7 @@ function creationSpec(body: Static<typeof CreateClusterBody>): ClusterCreationSp
     authentication: spec.authentication ?? { mode: "rbac" },
     billingMode: spec.billingMode ?? 0,
     ...(spec.masters !== undefined && { masters: spec.masters }),
-    kubernetesSvcIpRange: spec.kubernetesSvcIpRange ?? "10.247.0.0/16",
+    kubernetesSvcIpRange: spec.kubernetesSvcIpRange || "10.247.0.0/16",
     kubeProxyMode: spec.kubeProxyMode ?? "iptables",
     az: spec.az ?? spec.masters?.[0]?.availabilityZone ?? "multi_az",
     ...(spec.supportIstio !== undefined && { supportIstio: spec.supportIstio }),
