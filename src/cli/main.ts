@@ -14,6 +14,8 @@ import {
 } from "./commands.js";
 import { addDriverCommands } from "./driver-commands.js";
 import { addFaultCommands } from "./fault-commands.js";
+import { addJobCommands } from "./job-commands.js";
+import { addNodePoolCommands } from "./node-pool-commands.js";
 import { clusterCommand, onCluster, positiveInteger, withExamples } from "./run-command.js";
 import { SettingsError } from "./settings.js";
 import { showPlan } from "./task-plan.js";
@@ -39,6 +41,8 @@ function buildProgram(): Command {
       await import("../main.js");
     });
   addClusterCommands(program);
+  addNodePoolCommands(program);
+  addJobCommands(program);
   addUpgradeCommands(program);
   addTaskCommands(program);
   addControlCommands(program);

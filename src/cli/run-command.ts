@@ -21,10 +21,26 @@ type Handler<O> = (context: CommandContext, options: O) => Promise<number>;
 export function withClient<O extends object>(handler: Handler<O>) {
   return async (_options: O, command: Command): Promise<void> => {
     const options = command.optsWithGlobals<O & GlobalOptions>();
-    const flags = { endpoint: options.endpoint, projectId: options.project, ...credentialFlags(options) };
-    const settings = resolveSettings([flags, environmentLayer(process.env), await profileLayer(options.profile)]);
-    process.exitCode = await handler({ client: new CceUpgradeClient(settings), output: options.output }, options);
+    process.exitCode = await handler(await contextOf(options), options);
   };
+}
+
+/** As {@link withClient}, for a command with positional arguments: the handler gets them parsed, in order. */
+export function withArguments<A extends unknown[], O extends object = object>(
+  handler: (context: CommandContext, args: A, options: O) => Promise<number>,
+) {
+  // Commander passes the arguments, then the options, then the command itself.
+  return async (...received: unknown[]): Promise<void> => {
+    const command = received.at(-1) as Command;
+    const options = command.optsWithGlobals<O & GlobalOptions>();
+    process.exitCode = await handler(await contextOf(options), command.processedArgs as A, options);
+  };
+}
+
+async function contextOf(options: GlobalOptions): Promise<CommandContext> {
+  const flags = { endpoint: options.endpoint, projectId: options.project, ...credentialFlags(options) };
+  const settings = resolveSettings([flags, environmentLayer(process.env), await profileLayer(options.profile)]);
+  return { client: new CceUpgradeClient(settings), output: options.output };
 }
 
 function credentialFlags(options: GlobalOptions) {
@@ -56,6 +72,17 @@ export function positiveInteger(flag: string): (value: string) => number {
     const number = Number(value);
     if (!Number.isInteger(number) || number < 1)
       throw new CommandError(`${flag} must be a positive integer, not ${value}`);
+    return number;
+  };
+}
+
+/** A parser for an option or argument that takes a whole number from 0 up, e.g. a node count. */
+export function nonNegativeInteger(name: string): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (value.trim() === "" || !Number.isInteger(number) || number < 0) {
+      throw new CommandError(`${name} must be a whole number of 0 or more, not ${value}`);
+    }
     return number;
   };
 }
