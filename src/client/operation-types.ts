@@ -122,5 +122,5 @@ export type Job = Static<typeof JobSchema>;
 
 /** What ResetProject and RestoreProjectState did: rows deleted and rows the project has now, by kind. */
 export type ProjectStateChange = Static<typeof ProjectStateChangeSchema>;
-/** ShowProjectState's document (version 1), which RestoreProjectState takes back. */
+/** ShowProjectState's document (version 2), which RestoreProjectState takes back, as it takes version 1. */
 export type { ProjectState } from "../domain/project-state.js";

@@ -129,7 +129,7 @@ describe("CceUpgradeClient operations", () => {
     const client = clientOf(await start());
     await client.createFault({ cluster_id: CLUSTER, body: { step: "node", times: 1, error: "Boom" } });
     const exported = await client.showProjectState();
-    expect(exported).toMatchObject({ kind: "ProjectState", version: 1 });
+    expect(exported).toMatchObject({ kind: "ProjectState", version: 2 });
     expect(exported.clusters.find((cluster) => cluster.id === CLUSTER)?.faults).toHaveLength(1);
 
     const reset = await client.resetProject();
