@@ -1,6 +1,7 @@
 import type { Clock } from "../domain/clock.js";
 import { evaluatePrecheck, type PrecheckInput, type PrecheckResult, precheckNotRun } from "../domain/upgrade-checks.js";
 import type { PlanStep, StepFailure, StepKind } from "../domain/upgrade-plan.js";
+import { PollingLoop } from "./polling-loop.js";
 import type { ClusterCheckDriver, ClusterDriverLookup, StepContext } from "./ports.js";
 import type { EngineLogger } from "./upgrade-engine.js";
 
@@ -70,9 +71,8 @@ const MAX_ATTEMPTS = 3;
  * to the next one, a bounded number of times.
  */
 export class CheckTaskRunner {
-  readonly #stop = new AbortController();
+  readonly #polling: PollingLoop;
   readonly #inFlight = new Map<string, Promise<boolean>>();
-  #loop: Promise<void> | undefined;
 
   constructor(
     private readonly store: CheckTaskStore,
@@ -80,16 +80,22 @@ export class CheckTaskRunner {
     private readonly clock: Clock,
     private readonly options: CheckRunnerOptions,
     private readonly logger: EngineLogger,
-  ) {}
+  ) {
+    this.#polling = new PollingLoop(
+      clock,
+      options.pollIntervalMs,
+      () => this.#launchDue(),
+      (error) => logger.error({ err: error }, "moving check tasks failed; retrying"),
+    );
+  }
 
   start(): void {
-    this.#loop ??= this.#run();
+    this.#polling.start();
   }
 
   /** Stops taking tasks and aborts the driver calls under way; their tasks are taken over once the holds run out. */
   async stop(): Promise<void> {
-    this.#stop.abort();
-    await this.#loop;
+    await this.#polling.stop();
     await Promise.allSettled(this.#inFlight.values());
   }
 
@@ -184,8 +190,9 @@ export class CheckTaskRunner {
   /** Keeps the hold while the driver works; aborts the work once the hold is lost or the runner stops. */
   #renewWhileWorking(held: HeldCheckTask): { signal: AbortSignal; end(): void } {
     const work = new AbortController();
-    const onStop = () => work.abort(this.#stop.signal.reason);
-    this.#stop.signal.addEventListener("abort", onStop, { once: true });
+    const stopping = this.#polling.stopping;
+    const onStop = () => work.abort(stopping.reason);
+    stopping.addEventListener("abort", onStop, { once: true });
     const timer = setInterval(async () => {
       const until = this.clock.nowMicros() + this.options.holdMs * 1000;
       const kept = await this.store.extendHold(held, until).catch(() => false);
@@ -195,20 +202,9 @@ export class CheckTaskRunner {
       signal: work.signal,
       end: () => {
         clearInterval(timer);
-        this.#stop.signal.removeEventListener("abort", onStop);
+        stopping.removeEventListener("abort", onStop);
       },
     };
-  }
-
-  async #run(): Promise<void> {
-    while (!this.#stop.signal.aborted) {
-      try {
-        await this.#launchDue();
-      } catch (error) {
-        this.logger.error({ err: error }, "moving check tasks failed; retrying");
-      }
-      await this.clock.sleep(this.options.pollIntervalMs, this.#stop.signal).catch(() => undefined);
-    }
   }
 }
 

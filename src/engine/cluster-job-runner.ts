@@ -1,5 +1,6 @@
 import type { Clock } from "../domain/clock.js";
 import { CLUSTER_JOB_MS, type ClusterJobType } from "../domain/cluster-lifecycle.js";
+import { PollingLoop } from "./polling-loop.js";
 import type { EngineLogger } from "./upgrade-engine.js";
 
 /** A lifecycle job whose next move is due. */
@@ -38,23 +39,28 @@ const BATCH = 64;
  * makes the move it did not.
  */
 export class ClusterJobRunner {
-  readonly #stop = new AbortController();
-  #loop: Promise<void> | undefined;
+  readonly #polling: PollingLoop;
 
   constructor(
     private readonly store: ClusterJobStore,
     private readonly clock: Clock,
     private readonly options: ClusterJobRunnerOptions,
-    private readonly logger: EngineLogger,
-  ) {}
-
-  start(): void {
-    this.#loop ??= this.#run();
+    logger: EngineLogger,
+  ) {
+    this.#polling = new PollingLoop(
+      clock,
+      options.pollIntervalMs,
+      () => this.runOnce(),
+      (error) => logger.error({ err: error }, "moving cluster jobs failed; retrying"),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.#stop.abort();
-    await this.#loop;
+  start(): void {
+    this.#polling.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#polling.stop();
   }
 
   /** Makes every due move once; returns how many jobs moved. */
@@ -72,16 +78,5 @@ export class ClusterJobRunner {
       return this.store.startJob(job, now, now + durationMicros);
     }
     return this.store.finishJob(job, this.clock.nowMicros());
-  }
-
-  async #run(): Promise<void> {
-    while (!this.#stop.signal.aborted) {
-      try {
-        await this.runOnce();
-      } catch (error) {
-        this.logger.error({ err: error }, "moving cluster jobs failed; retrying");
-      }
-      await this.clock.sleep(this.options.pollIntervalMs, this.#stop.signal).catch(() => undefined);
-    }
   }
 }
