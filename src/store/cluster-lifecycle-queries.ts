@@ -5,7 +5,7 @@ import type { ClusterRow } from "./cluster-queries.js";
 import type { Store } from "./database.js";
 import { LifecycleRefusedError } from "./lifecycle-refused.js";
 import type { Database } from "./schema.js";
-import { hasUpgradeUnderWay, lockCluster } from "./upgrade-task-queries.js";
+import { hasUpgradeUnderWay, lockCluster, refuseChangingNodes } from "./upgrade-task-queries.js";
 import { inWriteTransaction } from "./write-transaction.js";
 
 export interface NewCluster {
@@ -98,6 +98,7 @@ export function startClusterDeletion(store: Store, cluster: ClusterRow, now: num
       throw new LifecycleRefusedError("state", `cluster ${cluster.id} is ${current.phase}`);
     }
     await refuseActiveWork(trx, cluster.id);
+    await refuseChangingNodes(trx, cluster.id);
     const jobId = await insertJob(trx, jobOwner(cluster), "DeleteCluster", cluster.id, cluster.name, now);
     await trx
       .updateTable("clusters")

@@ -24,6 +24,7 @@ export async function insertUpgradeTask(db: Kysely<Database>, task: Omit<NewUpgr
   try {
     await db.transaction().execute(async (trx) => {
       await lockClusterForWork(trx, task.cluster_id);
+      await refuseChangingNodes(trx, task.cluster_id);
       if (await hasRunningSnapshot(trx, task.cluster_id)) {
         throw new BackupRunningError(`cluster ${task.cluster_id} is being backed up`);
       }
@@ -63,6 +64,19 @@ export async function lockClusterForWork(trx: Kysely<Database>, clusterId: strin
   if (!cluster) throw new LifecycleRefusedError("gone", `cluster ${clusterId} not found`);
   if (cluster.phase === "Creating" || cluster.phase === "Deleting") {
     throw new LifecycleRefusedError("state", `cluster ${clusterId} is ${cluster.phase}; it takes no upgrade work now`);
+  }
+}
+
+/** Refuses while nodes of the cluster come or go (a pool being created, scaled or deleted, a node being deleted). */
+export async function refuseChangingNodes(trx: Kysely<Database>, clusterId: string): Promise<void> {
+  const changing = await trx
+    .selectFrom("nodes")
+    .select(["name", "status"])
+    .where("cluster_id", "=", clusterId)
+    .where("status", "in", ["Installing", "Deleting"])
+    .executeTakeFirst();
+  if (changing) {
+    throw new LifecycleRefusedError("state", `node ${changing.name} of cluster ${clusterId} is ${changing.status}`);
   }
 }
 

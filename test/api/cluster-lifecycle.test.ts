@@ -146,6 +146,19 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
     expect((await s.call("GET", `${CLUSTERS}/${CLUSTER}`)).body.status.phase).toBe("Available");
   });
 
+  it("refuses an upgrade and a deletion while nodes come or go, and takes them once the pool settled", async () => {
+    const s = await stillSystem();
+    const id = await createAvailable(s, "scaling");
+    const pool = await s.call("POST", `${CLUSTERS}/${id}/nodepools`, poolBody("p", 2));
+    expect(pool.status).toBe(201);
+    const upgrade = () => s.call("POST", `${CLUSTERS}/${id}/operation/upgrade`, upgradeBody("v1.29.15-r50"));
+    const refusals = [await upgrade(), await s.call("DELETE", `${CLUSTERS}/${id}`)];
+    expect(refusals.map((r) => [r.status, r.body.errorCode])).toEqual(Array(2).fill([403, "CCE.01403003"]));
+    expect(await s.runnableTasks()).toEqual([]);
+    await finishJobs(s);
+    expect((await upgrade()).status).toBe(200);
+  });
+
   it("refuses a retry of a failed upgrade once its cluster is being deleted", async () => {
     const s = await stillSystem();
     const upgrade = await s.call("POST", `${CLUSTERS}/${CLUSTER}/operation/upgrade`, upgradeBody("v1.29.15-r50"));
