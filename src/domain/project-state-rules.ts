@@ -1,15 +1,17 @@
 import type { DriverChoice } from "./driver-config.js";
-import { type ClusterState, type ProjectState, SPEC_MAX_DEPTH, SPEC_MAX_JSON_CHARS } from "./project-state.js";
+import { type ClusterState, DOCUMENT_MAX_DEPTH, type ProjectState, SPEC_MAX_JSON_CHARS } from "./project-state.js";
 import { ACTIVE_TASK_PHASES } from "./upgrade-task.js";
 import { resolveVersion } from "./versions.js";
 
 /**
  * The first thing a schema-valid state document gets wrong that the database would refuse or the engine trip over:
- * an ID used twice, a node in no pool of its cluster, a version outside the catalogue, a step cursor past the plan,
+ * nesting too deep to write as JSON, an ID used twice, a node in no pool of its cluster, a version outside the catalogue, a step cursor past the plan,
  * two active upgrades or backups of one cluster, a driver choice that is half a profile, a creation spec too big, a
  * job of another cluster or a job ID naming none of the cluster's. Undefined when none.
  */
 export function projectStateProblem(state: ProjectState): string | undefined {
+  // First: every later check, and the import, may write a part of the document as JSON.
+  if (nestsDeeperThan(state, DOCUMENT_MAX_DEPTH)) return `the document nests deeper than ${DOCUMENT_MAX_DEPTH} levels`;
   return firstOf(documentProblems(state));
 }
 
@@ -103,9 +105,7 @@ function* lifecycleProblems(cluster: ClusterState, at: string, ids: Repeats): Ge
 }
 
 function* specProblems(spec: object | null | undefined, at: string): Generator<string> {
-  if (spec == null) return;
-  if (nestsDeeperThan(spec, SPEC_MAX_DEPTH)) yield `${at} nests deeper than ${SPEC_MAX_DEPTH} levels`;
-  else if (JSON.stringify(spec).length > SPEC_MAX_JSON_CHARS) {
+  if (spec != null && JSON.stringify(spec).length > SPEC_MAX_JSON_CHARS) {
     yield `${at} is longer than ${SPEC_MAX_JSON_CHARS} characters as JSON`;
   }
 }

@@ -300,9 +300,8 @@ const NodePoolSpec = Type.Object(
   strict,
 );
 
-/** Longest a restored creation spec may be, as JSON, and how deep it may nest: a tenant wrote it. */
+/** Longest a restored creation spec may be, as JSON: a tenant wrote it. */
 export const SPEC_MAX_JSON_CHARS = 65_536;
-export const SPEC_MAX_DEPTH = 32;
 
 const JobId = Nullable(Text(64, 1));
 
@@ -384,6 +383,13 @@ const ClusterState = Type.Object(
   },
   strict,
 );
+
+/**
+ * How deep a restored document may nest objects and arrays: the service's own nesting is a dozen levels, the rest is
+ * room for what tenants nest in the open objects (an upgrade's add-on values, a spec's `extendParam`), far short of
+ * what would overflow the stack when such an object is written as JSON.
+ */
+export const DOCUMENT_MAX_DEPTH = 64;
 
 /** The version an export writes; a restore reads this one and every earlier one. */
 export const PROJECT_STATE_VERSION = 2;

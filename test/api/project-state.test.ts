@@ -302,6 +302,27 @@ describe.each(DIALECTS)("project reset and state, on %s", (dialect) => {
     expect(await state()).toEqual(before);
   });
 
+  it("answers a document nested too deep to write as JSON 400, not 500, changing nothing", async () => {
+    system = await testSystem(dialect, { startEngine: false });
+    await system.startUpgrade(OLD_CLUSTER, "v1.21");
+    const before = await state();
+    const deep = structuredClone(before);
+    const [task] = clusterOf(deep, OLD_CLUSTER).upgradeTasks;
+    if (!task) throw new Error("the upgrade is exported");
+    task.request.addons = [{ addonTemplateName: "coredns", operation: "patch", version: "1.29.4", values: { v: 0 } }];
+    const levels = 100_000;
+    // As text: the client's JSON.stringify would overflow as the server's did.
+    const text = JSON.stringify(deep).replace('{"v":0}', `${'{"v":'.repeat(levels)}0${"}".repeat(levels)}`);
+    const response = await system.app.inject({
+      method: "PUT",
+      url: `${EXT}/state`,
+      headers: { "x-auth-token": TOKEN, "content-type": "application/json" },
+      payload: text,
+    });
+    expect(expectCceError(response, 400, "CCE.01400001").errorMessage).toBe("the document nests deeper than 64 levels");
+    expect(await state()).toEqual(before);
+  });
+
   it("refuses a restored stall longer than the fault API allows, unless it is the seed's own rule as seeded", async () => {
     const seed = testSeed();
     const cluster = seed.projects[0]?.clusters?.[0];
