@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import { JSON_MAX_DEPTH, nestsDeeperThan } from "../domain/json-depth.js";
 import { authLimits } from "./auth-limits.js";
 import { credentialAuthenticator, DEFAULT_AUTHENTICATION, requireProjectCredential } from "./authentication.js";
 import type { ApiContext } from "./context.js";
@@ -129,7 +130,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * JSON bodies: an empty body is no body (SDKs send `Content-Type: application/json` on bodyless POSTs), invalid
- * UTF-8 or JSON is the client's 400, and prototype-poisoning keys are refused by Fastify's own parser.
+ * UTF-8 or JSON, or JSON nested deeper than JSON_MAX_DEPTH, is the client's 400, and prototype-poisoning keys are
+ * refused by Fastify's own parser.
  */
 function installJsonParser(app: JsonParserHost): void {
   const parseJson = app.getDefaultJsonParser("error", "error");
@@ -146,6 +148,10 @@ function installJsonParser(app: JsonParserHost): void {
     }
     parseJson(request, text, (error, value) => {
       if (error) return done(new ApiError("invalidRequest", `request body is not valid JSON: ${error.message}`));
+      // Stored bodies are written back out as JSON, which a deep enough one would overflow.
+      if (nestsDeeperThan(value, JSON_MAX_DEPTH)) {
+        return done(new ApiError("invalidRequest", `request body nests deeper than ${JSON_MAX_DEPTH} levels`));
+      }
       done(null, value);
     });
   });

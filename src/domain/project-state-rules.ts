@@ -1,4 +1,5 @@
 import type { DriverChoice } from "./driver-config.js";
+import { nestsDeeperThan } from "./json-depth.js";
 import { type ClusterState, DOCUMENT_MAX_DEPTH, type ProjectState, SPEC_MAX_JSON_CHARS } from "./project-state.js";
 import { ACTIVE_TASK_PHASES } from "./upgrade-task.js";
 import { resolveVersion } from "./versions.js";
@@ -108,18 +109,6 @@ function* specProblems(spec: object | null | undefined, at: string): Generator<s
   if (spec != null && JSON.stringify(spec).length > SPEC_MAX_JSON_CHARS) {
     yield `${at} is longer than ${SPEC_MAX_JSON_CHARS} characters as JSON`;
   }
-}
-
-/** Whether a JSON value nests objects and arrays more than `limit` deep: walked, as recursion would overflow. */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  for (let next = stack.pop(); next; next = stack.pop()) {
-    const [item, depth] = next;
-    if (item === null || typeof item !== "object") continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
-  }
-  return false;
 }
 
 function* catalogueVersion(version: string, at: string): Generator<string> {

@@ -309,6 +309,14 @@ async function settledPool(trx: Kysely<Database>, clusterId: string, poolId: str
     .executeTakeFirst();
   if (!pool) throw new LifecycleRefusedError("gone", `node pool ${poolId} not found`);
   if (pool.phase !== "") throw new LifecycleRefusedError("state", `node pool ${poolId} is ${pool.phase}`);
+  const changing = await trx
+    .selectFrom("nodes")
+    .select("name")
+    .where("cluster_id", "=", clusterId)
+    .where("pool_id", "=", poolId)
+    .where("status", "in", ["Installing", "Deleting"])
+    .executeTakeFirst();
+  if (changing) throw new LifecycleRefusedError("state", `node ${changing.name} of pool ${poolId} is being deleted`);
   return pool;
 }
 
@@ -357,6 +365,7 @@ export function startNodeDeletion(
     if (node.status !== "Active" && node.status !== "Abnormal") {
       throw new LifecycleRefusedError("state", `node ${nodeId} is ${node.status}`);
     }
+    await settledPool(trx, clusterId, node.pool_id);
     const jobId = await insertJob(trx, jobOwner(cluster), "DeleteNode", node.id, node.name, now);
     await trx
       .updateTable("nodes")

@@ -30,6 +30,13 @@ function clusterBody(name: string, change: Record<string, unknown> = {}) {
   };
 }
 
+/** An object nesting `depth` levels of objects. */
+function nested(depth: number): object {
+  let value: object = {};
+  for (let level = 1; level < depth; level++) value = { a: value };
+  return value;
+}
+
 function poolBody(name: string, count: number, template: Record<string, unknown> = {}) {
   return {
     kind: "NodePool",
@@ -92,6 +99,10 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
       [clusterBody("ok-name", { hostNetwork: { vpc: "vpc-1" } }), 400, "CCE.01400001"],
       [{ ...clusterBody("ok-name"), kind: "Node" }, 400, "CCE.01400001"],
       [clusterBody("prod-a"), 409, "CCE.01409001"],
+      // What an export of the project could not restore: a spec nested too deep or too long, a body nested too deep.
+      [clusterBody("ok-name", { extendParam: nested(33) }), 400, "CCE.01400001"],
+      [clusterBody("ok-name", { extendParam: { big: "x".repeat(70_000) } }), 400, "CCE.01400001"],
+      [clusterBody("ok-name", { eniNetwork: nested(100) }), 400, "CCE.01400001"],
     ];
     for (const [body, status, code] of cases) {
       const response = await s.app.inject({
@@ -103,6 +114,22 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
       expectCceError(response, status, code);
     }
     expect(await clusterCount(s)).toBe(before);
+  });
+
+  it("refuses a body nested deeper than 64 levels before reading it, on every route", async () => {
+    const s = await stillSystem();
+    const deep = `${'{"a":'.repeat(150_000)}1${"}".repeat(150_000)}`;
+    for (const url of [CLUSTERS, `${CLUSTERS}/${CLUSTER}/operation/upgrade`, `/ext/v1/projects/${PROJECT}/state`]) {
+      const response = await s.app.inject({
+        method: url.endsWith("/state") ? "PUT" : "POST",
+        url,
+        headers: { "x-auth-token": TOKEN, "content-type": "application/json" },
+        payload: `{"kind":"Cluster","apiVersion":"v3","metadata":{"name":"deep-one"},"spec":${deep}}`,
+      });
+      expect(expectCceError(response, 400, "CCE.01400001").errorMessage).toBe(
+        "request body nests deeper than 64 levels",
+      );
+    }
   });
 
   it("keeps a creating cluster from upgrades, checks, backups, node pools and deletion until its job ends", async () => {

@@ -6,7 +6,7 @@ import { createCluster, startClusterDeletion, updateCluster } from "../../store/
 import { findCluster, listClusters } from "../../store/cluster-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { lifecycle } from "../lifecycle-refusal.js";
+import { lifecycle, requireStorableSpec } from "../lifecycle-refusal.js";
 import { requireCluster } from "../require-cluster.js";
 import {
   Cluster,
@@ -64,6 +64,7 @@ export function clusterRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
         const known = resolveVersion(spec.version || newestVersion());
         if (!known) throw new ApiError("versionNotSupported", `version ${spec.version} is not a CCE version`);
         const creation = creationSpec(request.body);
+        requireStorableSpec(creation, "the cluster's spec");
         const problem = clusterShapeProblem({
           category: spec.category ?? "CCE",
           flavor: spec.flavor,
@@ -141,6 +142,7 @@ export function clusterRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
           ...(alias !== undefined && { alias }),
           ...(spec.customSan !== undefined && { customSan: spec.customSan }),
         };
+        requireStorableSpec(changed, "the cluster's spec");
         await updateCluster(store, cluster, { description: spec.description, spec: changed }, clock.nowMicros());
         return document(projectId, clusterId);
       },

@@ -9,7 +9,7 @@ import {
 import { listNodePools, listNodes } from "../../store/cluster-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
-import { lifecycle } from "../lifecycle-refusal.js";
+import { lifecycle, requireStorableSpec } from "../lifecycle-refusal.js";
 import { type NodePoolCreationSpec, nodePoolDocument, poolSpec } from "../node-documents.js";
 import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, withErrors } from "../schemas/common.js";
@@ -77,6 +77,7 @@ export function nodePoolRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
           ...(spec.podSecurityGroups !== undefined && { podSecurityGroups: spec.podSecurityGroups }),
           ...(spec.customSecurityGroups !== undefined && { customSecurityGroups: spec.customSecurityGroups }),
         };
+        requireStorableSpec(kept, "the node pool's spec");
         const poolId = await lifecycle(() =>
           createNodePool(store, cluster.id, { name: metadata.name, nodeCount, spec: { ...kept } }, clock.nowMicros()),
         );
@@ -144,6 +145,7 @@ export function nodePoolRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
             },
           },
         };
+        requireStorableSpec(changed, "the node pool's spec");
         await lifecycle(() =>
           scaleNodePool(
             store,
