@@ -175,6 +175,7 @@ async function resolvePool(client: CceUpgradeClient, where: PoolReference) {
   return { clusterId, pool };
 }
 
+/** Prints one pool (JSON: its document) and gives exit code 0, so that a handler can end with it. */
 function printPool(output: OutputFormat, pool: NodePool): number {
   if (output === "json") printJson(pool);
   else printPools(output, [pool]);
