@@ -51,7 +51,7 @@ export function projectStateRoutes(context: ApiContext): FastifyPluginAsyncTypeb
           operationId: "ShowProjectState",
           tags: ["extensions"],
           summary:
-            "The project's whole state as one versioned document (ProjectState, version 1): every row of its " +
+            "The project's whole state as one versioned document (ProjectState, version 2): every row of its " +
             "clusters, tasks with their plans, checks, backups, workflows, faults and simulator state; no credentials.",
           params: ProjectParams,
           response: withErrors({ 200: ProjectStateSchema }),
