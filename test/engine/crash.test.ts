@@ -96,6 +96,93 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
     }
   }, 120_000);
 
+  it("finishes every acknowledged cluster and node pool job after kill -9, each pool with its nodes once", async () => {
+    const env = {
+      DATABASE_URL: freshDatabaseUrl(dialect),
+      SEED_FILE: seedFile(),
+      SIM_SPEED: "10",
+      ENGINE_POLL_MS: "50",
+    };
+    let service = await startService(env);
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${service.address}/api/v3/projects/${PROJECT}${path}`, { headers, ...init });
+    const jobs: string[] = [];
+    const clusters: string[] = [];
+    for (const name of ["crash-a", "crash-b"]) {
+      const body = {
+        kind: "Cluster",
+        apiVersion: "v3",
+        metadata: { name },
+        spec: {
+          flavor: "cce.s1.small",
+          hostNetwork: { vpc: "v", subnet: "s" },
+          containerNetwork: { mode: "overlay_l2" },
+        },
+      };
+      const created = (await (await api("/clusters", { method: "POST", body: JSON.stringify(body) })).json()) as {
+        metadata: { uid: string };
+        status: { jobID: string };
+      };
+      clusters.push(created.metadata.uid);
+      jobs.push(created.status.jobID);
+    }
+    const pool = {
+      kind: "NodePool",
+      apiVersion: "v3",
+      metadata: { name: "crash-pool" },
+      spec: {
+        initialNodeCount: 3,
+        nodeTemplate: {
+          flavor: "c7.large.2",
+          az: "random",
+          login: { sshKey: "k" },
+          rootVolume: { size: 50, volumetype: "SAS" },
+          dataVolumes: [{ size: 100, volumetype: "SAS" }],
+        },
+      },
+    };
+    const poolResponse = await api(`/clusters/${clusterIds[0]}/nodepools`, {
+      method: "POST",
+      body: JSON.stringify(pool),
+    });
+    expect(poolResponse.status).toBe(201);
+    const poolId = ((await poolResponse.json()) as { metadata: { uid: string } }).metadata.uid;
+    const jobPhases = () =>
+      Promise.all(
+        jobs.map(
+          async (job) => ((await (await api(`/jobs/${job}`)).json()) as { status: { phase: string } }).status.phase,
+        ),
+      );
+    // The kill must interrupt jobs under way, or the test would prove nothing.
+    while (!(await jobPhases()).includes("Running")) await sleep(20);
+    await service.stop("SIGKILL");
+    service = await startService(env);
+
+    const settled = async () => {
+      const phases = await Promise.all(
+        clusters.map(
+          async (id) => ((await (await api(`/clusters/${id}`)).json()) as { status: { phase: string } }).status.phase,
+        ),
+      );
+      const shown = (await (await api(`/clusters/${clusterIds[0]}/nodepools/${poolId}`)).json()) as {
+        status: { phase: string; currentNode: number };
+      };
+      return { phases, pool: shown.status };
+    };
+    const deadline = Date.now() + 30_000;
+    while ((await settled()).pool.phase !== "" || (await settled()).phases.includes("Creating")) {
+      if (Date.now() > deadline) throw new Error(`not settled: ${JSON.stringify(await settled())}`);
+      await sleep(100);
+    }
+    expect(await settled()).toMatchObject({ phases: ["Available", "Available"], pool: { phase: "", currentNode: 3 } });
+    expect(await jobPhases()).toEqual(["Success", "Success"]);
+    const nodes = (await (await api(`/clusters/${clusterIds[0]}/nodes`)).json()) as {
+      items: { status: { phase: string } }[];
+    };
+    expect(nodes.items.map((node) => node.status.phase)).toEqual(Array(NODES + 3).fill("Active"));
+    expect(await service.stop("SIGTERM")).toBe(0);
+  }, 120_000);
+
   it("SIGTERM hands a task back mid-step without failing it; the next start finishes it", async () => {
     const env = {
       DATABASE_URL: freshDatabaseUrl(dialect),
