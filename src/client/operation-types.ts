@@ -24,10 +24,10 @@ import type { DriverView } from "../api/schemas/cluster-driver.js";
 import type { ClusterNodes as ClusterNodesSchema } from "../api/schemas/cluster-nodes.js";
 import type { ClusterParams, TaskParams } from "../api/schemas/common.js";
 import type { FaultList as FaultListSchema, FaultParams, Fault as FaultSchema } from "../api/schemas/fault.js";
+import type { JobParams, Job as JobSchema } from "../api/schemas/job.js";
 import type {
   CreateNodePoolBody,
   DeleteNodeQuery,
-  Job as JobSchema,
   ListNodePoolsQuery,
   NodeList as NodeListSchema,
   NodeParams,
@@ -73,8 +73,7 @@ export type ShowClusterRequest = ClusterRequest & Static<typeof ShowClusterQuery
 export type ListClustersRequest = Static<typeof ListClustersQuery>;
 export type NodePoolRequest = PathParams<Static<typeof NodePoolParams>>;
 export type NodeRequest = PathParams<Static<typeof NodeParams>>;
-/** ShowJob's path parameter; the jobs route declares its parameters schema inline, so it is written out here. */
-export type JobRequest = { readonly job_id: string };
+export type JobRequest = PathParams<Static<typeof JobParams>>;
 
 export type UpgradeClusterRequest = ClusterRequest & { body: Static<typeof UpgradeClusterRequestBody> };
 export type CreatePreCheckRequest = ClusterRequest & { body: Static<typeof PrecheckClusterRequestBody> };

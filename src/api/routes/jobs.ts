@@ -1,16 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
 import { findClusterJob } from "../../store/cluster-lifecycle-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { jobDocument } from "../node-documents.js";
 import { withErrors } from "../schemas/common.js";
-import { Job } from "../schemas/node-pool.js";
-
-const JobParams = Type.Object({
-  project_id: Type.String({ maxLength: 64 }),
-  job_id: Type.String({ maxLength: 64 }),
-});
+import { Job, JobParams } from "../schemas/job.js";
 
 /**
  * ShowJob (reference §7.3): the jobs of the cluster lifecycle (creating and deleting clusters, pools and nodes,

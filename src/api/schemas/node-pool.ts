@@ -167,36 +167,3 @@ export const Node = Type.Object({
 });
 
 export const NodeList = Type.Object({ kind: Type.String(), apiVersion: Type.String(), items: Type.Array(Node) });
-
-const JobMetadata = Type.Object({
-  uid: Type.String(),
-  creationTimestamp: Type.String(),
-  updateTimestamp: Type.String(),
-});
-const JobStatus = Type.Object({ phase: Type.String(), reason: Type.Optional(Type.String()) });
-const JobSpec = {
-  type: Type.String(),
-  clusterUID: Type.String(),
-  resourceID: Type.String(),
-  resourceName: Type.String(),
-  extendParam: FreeObject,
-};
-
-export const Job = Type.Object({
-  kind: Type.String(),
-  apiVersion: Type.String(),
-  metadata: JobMetadata,
-  spec: Type.Object({
-    ...JobSpec,
-    subJobs: Type.Array(
-      Type.Object({
-        kind: Type.String(),
-        apiVersion: Type.String(),
-        metadata: JobMetadata,
-        spec: Type.Object(JobSpec),
-        status: JobStatus,
-      }),
-    ),
-  }),
-  status: JobStatus,
-});
