@@ -132,6 +132,21 @@ describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {
     }
   });
 
+  it("gives a name to one of many concurrent CreateCluster requests, and one pool name to one of many", async () => {
+    const s = await stillSystem();
+    const created = await Promise.all(
+      Array.from({ length: 6 }, () => s.call("POST", CLUSTERS, clusterBody("same-name"))),
+    );
+    expect(created.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    const id = created.find((r) => r.status === 201)?.body.metadata.uid;
+    await finishJobs(s);
+    const pools = await Promise.all(
+      Array.from({ length: 4 }, () => s.call("POST", `${CLUSTERS}/${id}/nodepools`, poolBody("same", 1))),
+    );
+    expect(pools.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);
+    expect((await s.call("GET", `${CLUSTERS}/${id}/nodes`)).body.items).toHaveLength(1);
+  });
+
   it("keeps a creating cluster from upgrades, checks, backups, node pools and deletion until its job ends", async () => {
     const s = await stillSystem();
     const created = await s.call("POST", CLUSTERS, clusterBody("young"));
