@@ -464,7 +464,7 @@ describe("pre-check, post-check, backup and upgrade information", () => {
       }
     });
 
-    it("answers ShowJob with 404 CCE.01404001: the upgrade APIs hand out no jobs", async () => {
+    it("answers ShowJob for an unknown job with 404 CCE.01404001", async () => {
       await start();
       expectCceError((await system.call("GET", `/api/v3/projects/${PROJECT}/jobs/abc`)).response, 404, "CCE.01404001");
     });
