@@ -1,18 +1,16 @@
 import type { DriverChoice } from "./driver-config.js";
-import { nestsDeeperThan } from "./json-depth.js";
-import { type ClusterState, DOCUMENT_MAX_DEPTH, type ProjectState, SPEC_MAX_JSON_CHARS } from "./project-state.js";
+import { type ClusterState, type ProjectState, SPEC_MAX_JSON_CHARS } from "./project-state.js";
 import { ACTIVE_TASK_PHASES } from "./upgrade-task.js";
 import { resolveVersion } from "./versions.js";
 
 /**
  * The first thing a schema-valid state document gets wrong that the database would refuse or the engine trip over:
- * nesting too deep to write as JSON, an ID used twice, a node in no pool of its cluster, a version outside the catalogue, a step cursor past the plan,
+ * an ID used twice, a node in no pool of its cluster, a version outside the catalogue, a step cursor past the plan,
  * two active upgrades or backups of one cluster, a driver choice that is half a profile, a creation spec too big, a
  * job of another cluster or a job ID naming none of the cluster's. Undefined when none.
  */
 export function projectStateProblem(state: ProjectState): string | undefined {
-  // First: every later check, and the import, may write a part of the document as JSON.
-  if (nestsDeeperThan(state, DOCUMENT_MAX_DEPTH)) return `the document nests deeper than ${DOCUMENT_MAX_DEPTH} levels`;
+  // A document nested too deep to write back as JSON never gets here: the body parser refuses it (JSON_MAX_DEPTH).
   return firstOf(documentProblems(state));
 }
 

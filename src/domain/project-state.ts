@@ -384,13 +384,6 @@ const ClusterState = Type.Object(
   strict,
 );
 
-/**
- * How deep a restored document may nest objects and arrays: the service's own nesting is a dozen levels, the rest is
- * room for what tenants nest in the open objects (an upgrade's add-on values, a spec's `extendParam`), far short of
- * what would overflow the stack when such an object is written as JSON.
- */
-export const DOCUMENT_MAX_DEPTH = 64;
-
 /** The version an export writes; a restore reads this one and every earlier one. */
 export const PROJECT_STATE_VERSION = 2;
 

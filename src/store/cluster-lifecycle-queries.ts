@@ -256,11 +256,13 @@ export function scaleNodePool(
     const cluster = await lockSettledCluster(trx, clusterId);
     const pool = await settledPool(trx, clusterId, poolId);
     await refusePoolName(trx, clusterId, change.name, poolId);
+    // Nodes already being deleted (DeleteNode) are gone as far as the pool's count goes.
     const nodes = await trx
       .selectFrom("nodes")
       .select(["id"])
       .where("cluster_id", "=", clusterId)
       .where("pool_id", "=", poolId)
+      .where("status", "!=", "Deleting")
       .orderBy("created_at", "desc")
       .orderBy("id")
       .execute();
@@ -309,14 +311,6 @@ async function settledPool(trx: Kysely<Database>, clusterId: string, poolId: str
     .executeTakeFirst();
   if (!pool) throw new LifecycleRefusedError("gone", `node pool ${poolId} not found`);
   if (pool.phase !== "") throw new LifecycleRefusedError("state", `node pool ${poolId} is ${pool.phase}`);
-  const changing = await trx
-    .selectFrom("nodes")
-    .select("name")
-    .where("cluster_id", "=", clusterId)
-    .where("pool_id", "=", poolId)
-    .where("status", "in", ["Installing", "Deleting"])
-    .executeTakeFirst();
-  if (changing) throw new LifecycleRefusedError("state", `node ${changing.name} of pool ${poolId} is being deleted`);
   return pool;
 }
 

@@ -322,7 +322,7 @@ function badLifecycleFields(theirJob: string): [string, RegExp, Edit][] {
     ],
     [
       "a cluster spec nested 100 000 deep",
-      /the document nests deeper than 64 levels/,
+      /request body nests deeper than 64 levels/,
       (c, d) => {
         spec(c).extendParam = { deep: "DEEP" };
         return JSON.stringify(d).replace('"DEEP"', nested(100_000));

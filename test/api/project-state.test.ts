@@ -319,7 +319,7 @@ describe.each(DIALECTS)("project reset and state, on %s", (dialect) => {
       headers: { "x-auth-token": TOKEN, "content-type": "application/json" },
       payload: text,
     });
-    expect(expectCceError(response, 400, "CCE.01400001").errorMessage).toBe("the document nests deeper than 64 levels");
+    expect(expectCceError(response, 400, "CCE.01400001").errorMessage).toBe("request body nests deeper than 64 levels");
     expect(await state()).toEqual(before);
   });
 
