@@ -46,20 +46,20 @@ export function subJobPhase(jobPhase: ClusterJobPhase, index: number): ClusterJo
 /** A stable UUID derived from text: a seeded node keeps its ID across starts, a sub-job across reads. */
 export function derivedUuid(text: string): string {
   const h = createHash("sha1").update(text).digest("hex");
-  const variant = ((Number.parseInt(h[16] ?? "0", 16) & 3) | 8).toString(16);
+  const variant = ((Number.parseInt(h.charAt(16), 16) & 3) | 8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** A node's private address in 192.168.0.0/16, fixed by its ID (the emulator allocates no subnets). */
 export function nodePrivateIp(nodeId: string): string {
   const h = createHash("sha1").update(nodeId).digest();
-  return `192.168.${h[0] ?? 0}.${((h[1] ?? 0) % 253) + 1}`;
+  return `192.168.${h.readUInt8(0)}.${(h.readUInt8(1) % 254) + 1}`;
 }
 
-/** The name CCE gives a node a pool creates: the pool's name and five random lowercase letters or digits. */
+/** The name CCE gives a node a pool creates: the pool's name and a lowercase letter or digit per random byte. */
 export function poolNodeName(poolName: string, random: Uint8Array): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  const suffix = Array.from(random.slice(0, 5), (byte) => alphabet[byte % alphabet.length]).join("");
+  const suffix = Array.from(random, (byte) => alphabet[byte % alphabet.length]).join("");
   return `${poolName}-${suffix}`;
 }
 

@@ -46,12 +46,19 @@ describe("cluster lifecycle rules", () => {
     expect(problem(["172.16.0.0/16"], "10.247.0.0/16")).toBeUndefined();
     expect(problem(["172.16.0.0/12"], "10.247.0.0/24")).toBeUndefined();
     expect(problem(["172.16.0.0/19"], "10.240.0.0/12")).toBeUndefined();
-    expect(problem(["172.16.0.0/16"], "10.247.0.0/25")?.kind).toBe("invalid");
-    expect(problem(["172.16.0.0/16"], "10.0.0.0/11")?.kind).toBe("invalid");
-    expect(problem(["172.16.0.0/20"], "10.247.0.0/16")?.kind).toBe("invalid");
-    expect(problem(["10.0.0.0/11"], "172.16.0.0/16")?.kind).toBe("invalid");
-    expect(problem(["nope"], "10.247.0.0/16")?.kind).toBe("invalid");
-    expect(problem(["172.16.0.0/16"], "nope")?.kind).toBe("invalid");
+    const invalid = (message: string) => ({ kind: "invalid", message });
+    const serviceMask = invalid("kubernetesSvcIpRange must be a block from /12 to /24");
+    const containerMask = invalid("containerNetwork cidr must be a block from /12 to /19");
+    expect(problem(["172.16.0.0/16"], "10.247.0.0/25")).toEqual(serviceMask);
+    expect(problem(["172.16.0.0/16"], "10.0.0.0/11")).toEqual(serviceMask);
+    expect(problem(["172.16.0.0/20"], "10.247.0.0/16")).toEqual(containerMask);
+    expect(problem(["10.0.0.0/11"], "172.16.0.0/16")).toEqual(containerMask);
+    expect(problem(["nope"], "10.247.0.0/16")).toEqual(
+      invalid('containerNetwork cidr "nope" is not an IPv4 CIDR block'),
+    );
+    expect(problem(["172.16.0.0/16"], "nope")).toEqual(
+      invalid('kubernetesSvcIpRange "nope" is not an IPv4 CIDR block'),
+    );
     expect(problem(["172.16.0.0/16", "10.247.0.0/16"], "10.247.0.0/16")).toEqual({
       kind: "cidrConflict",
       message: "containerNetwork cidr 10.247.0.0/16 overlaps kubernetesSvcIpRange 10.247.0.0/16",
@@ -67,14 +74,18 @@ describe("cluster lifecycle rules", () => {
       clusterShapeProblem({ ...shape, category: "Turbo", flavor: "cce.t2.small", networkMode: "eni" }),
     ).toBeUndefined();
     expect(
-      clusterShapeProblem({ ...shape, category: "CCE", flavor: "cce.t2.small", networkMode: "overlay_l2" })?.kind,
-    ).toBe("invalid");
+      clusterShapeProblem({ ...shape, category: "CCE", flavor: "cce.t2.small", networkMode: "overlay_l2" }),
+    ).toEqual({
+      kind: "invalid",
+      message: "flavor cce.t2.small is not one of a CCE cluster",
+    });
     expect(clusterShapeProblem({ ...shape, category: "Turbo", flavor: "cce.s2.small", networkMode: "eni" })?.kind).toBe(
       "invalid",
     );
-    expect(clusterShapeProblem({ ...shape, category: "CCE", flavor: "cce.s2.small", networkMode: "eni" })?.kind).toBe(
-      "invalid",
-    );
+    expect(clusterShapeProblem({ ...shape, category: "CCE", flavor: "cce.s2.small", networkMode: "eni" })).toEqual({
+      kind: "invalid",
+      message: "containerNetwork mode eni is not one of a CCE cluster",
+    });
     expect(
       clusterShapeProblem({ ...shape, category: "Turbo", flavor: "cce.t2.small", networkMode: "vpc-router" })?.kind,
     ).toBe("invalid");
@@ -102,6 +113,10 @@ describe("cluster lifecycle rules", () => {
     expect(nodePrivateIp("n1")).toBe(nodePrivateIp("n1"));
     expect(nodePrivateIp("n1")).toMatch(/^192\.168\.(\d{1,3})\.(\d{1,3})$/);
     expect(poolNodeName("workers", new Uint8Array([0, 25, 26, 35, 36]))).toBe("workers-az09a");
+    expect(nodePrivateIp("n1")).not.toBe(nodePrivateIp("n2"));
+    const hosts = Array.from({ length: 2000 }, (_, i) => Number(nodePrivateIp(`node-${i}`).split(".")[3]));
+    expect(Math.min(...hosts)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...hosts)).toBeLessThanOrEqual(254);
   });
 
   it("runs sub-jobs one after the other as their job runs, and ends them with it", () => {
