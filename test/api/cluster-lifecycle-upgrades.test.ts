@@ -3,6 +3,7 @@ import type { CheckTaskRunner } from "../../src/engine/check-runner.js";
 import { startCheckRunner } from "../support/check-runner.js";
 import { DIALECTS } from "../support/databases.js";
 import { PROJECT, testSeed, upgradeBody } from "../support/fixtures.js";
+import { createClusterBody, createNodePoolBody } from "../support/lifecycle-bodies.js";
 import { testSystem } from "../support/system.js";
 
 const CLUSTERS = `/api/v3/projects/${PROJECT}/clusters`;
@@ -47,17 +48,7 @@ describe.each(DIALECTS)("an API-made cluster in the upgrade family on %s", (dial
     system = s;
     runner = startCheckRunner(s.store, { speed: 400, pollIntervalMs: 20 });
     runner.start();
-    const created = await s.call("POST", CLUSTERS, {
-      kind: "Cluster",
-      apiVersion: "v3",
-      metadata: { name: "made" },
-      spec: {
-        flavor: "cce.s1.small",
-        version: "v1.28",
-        hostNetwork: { vpc: "vpc-1", subnet: "subnet-1" },
-        containerNetwork: { mode: "overlay_l2", cidr: "172.16.0.0/16" },
-      },
-    });
+    const created = await s.call("POST", CLUSTERS, createClusterBody("made"));
     const made: string = created.body.metadata.uid;
     const until = async (read: () => Promise<Json>, done: (value: Json) => boolean) => {
       for (let tries = 0; tries < 1000; tries++) {
@@ -71,21 +62,7 @@ describe.each(DIALECTS)("an API-made cluster in the upgrade family on %s", (dial
       async () => (await s.call("GET", `${CLUSTERS}/${made}`)).body,
       (c) => c.status.phase === "Available",
     );
-    const pool = await s.call("POST", `${CLUSTERS}/${made}/nodepools`, {
-      kind: "NodePool",
-      apiVersion: "v3",
-      metadata: { name: "workers" },
-      spec: {
-        initialNodeCount: 2,
-        nodeTemplate: {
-          flavor: "c7.large.2",
-          az: "random",
-          login: { sshKey: "KeyPair-default" },
-          rootVolume: { size: 50, volumetype: "SAS" },
-          dataVolumes: [{ size: 100, volumetype: "SAS" }],
-        },
-      },
-    });
+    const pool = await s.call("POST", `${CLUSTERS}/${made}/nodepools`, createNodePoolBody("workers", 2));
     await until(
       async () => (await s.call("GET", `${CLUSTERS}/${made}/nodepools/${pool.body.metadata.uid}`)).body,
       (p) => p.status.phase === "",

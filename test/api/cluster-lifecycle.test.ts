@@ -4,6 +4,7 @@ import { ClusterJobRunner } from "../../src/engine/cluster-job-runner.js";
 import { clusterJobStore } from "../../src/store/cluster-job-store.js";
 import { DIALECTS } from "../support/databases.js";
 import { CLUSTER, OTHER_TOKEN, PROJECT, TOKEN, upgradeBody } from "../support/fixtures.js";
+import { createClusterBody as clusterBody, createNodePoolBody as poolBody } from "../support/lifecycle-bodies.js";
 import { testSystem } from "../support/system.js";
 import { expectCceError } from "../support/wire.js";
 
@@ -12,48 +13,11 @@ const silent = { info() {}, warn() {}, error() {} };
 type Json = ReturnType<typeof JSON.parse>;
 type System = Awaited<ReturnType<typeof testSystem>>;
 
-/** A CreateCluster body as the SDK writes it, with `change` applied to its spec. */
-function clusterBody(name: string, change: Record<string, unknown> = {}) {
-  return {
-    kind: "Cluster",
-    apiVersion: "v3",
-    metadata: { name },
-    spec: {
-      type: "VirtualMachine",
-      flavor: "cce.s1.small",
-      version: "v1.28",
-      hostNetwork: { vpc: "vpc-1", subnet: "subnet-1" },
-      containerNetwork: { mode: "overlay_l2", cidr: "172.16.0.0/16" },
-      kubernetesSvcIpRange: "10.247.0.0/16",
-      ...change,
-    },
-  };
-}
-
 /** An object nesting `depth` levels of objects. */
 function nested(depth: number): object {
   let value: object = {};
   for (let level = 1; level < depth; level++) value = { a: value };
   return value;
-}
-
-function poolBody(name: string, count: number, template: Record<string, unknown> = {}) {
-  return {
-    kind: "NodePool",
-    apiVersion: "v3",
-    metadata: { name },
-    spec: {
-      initialNodeCount: count,
-      nodeTemplate: {
-        flavor: "c7.large.2",
-        az: "cn-north-4a",
-        login: { sshKey: "k" },
-        rootVolume: { size: 50, volumetype: "SAS" },
-        dataVolumes: [{ size: 100, volumetype: "SAS" }],
-        ...template,
-      },
-    },
-  };
 }
 
 describe.each(DIALECTS)("the cluster lifecycle API on %s", (dialect) => {

@@ -6,6 +6,7 @@ import { openStore } from "../../src/store/database.js";
 import { expectAppliedOnce } from "../support/apply-log.js";
 import { DIALECTS, freshDatabaseUrl } from "../support/databases.js";
 import { PROJECT, TOKEN, upgradeBody } from "../support/fixtures.js";
+import { createClusterBody, createNodePoolBody } from "../support/lifecycle-bodies.js";
 import { startService } from "../support/service-process.js";
 import { manyClustersSeed } from "../support/system.js";
 
@@ -109,16 +110,7 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
     const jobs: string[] = [];
     const clusters: string[] = [];
     for (const name of ["crash-a", "crash-b"]) {
-      const body = {
-        kind: "Cluster",
-        apiVersion: "v3",
-        metadata: { name },
-        spec: {
-          flavor: "cce.s1.small",
-          hostNetwork: { vpc: "v", subnet: "s" },
-          containerNetwork: { mode: "overlay_l2" },
-        },
-      };
+      const body = createClusterBody(name);
       const created = (await (await api("/clusters", { method: "POST", body: JSON.stringify(body) })).json()) as {
         metadata: { uid: string };
         status: { jobID: string };
@@ -126,21 +118,7 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
       clusters.push(created.metadata.uid);
       jobs.push(created.status.jobID);
     }
-    const pool = {
-      kind: "NodePool",
-      apiVersion: "v3",
-      metadata: { name: "crash-pool" },
-      spec: {
-        initialNodeCount: 3,
-        nodeTemplate: {
-          flavor: "c7.large.2",
-          az: "random",
-          login: { sshKey: "k" },
-          rootVolume: { size: 50, volumetype: "SAS" },
-          dataVolumes: [{ size: 100, volumetype: "SAS" }],
-        },
-      },
-    };
+    const pool = createNodePoolBody("crash-pool", 3);
     const poolResponse = await api(`/clusters/${clusterIds[0]}/nodepools`, {
       method: "POST",
       body: JSON.stringify(pool),
