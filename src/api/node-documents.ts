@@ -73,9 +73,14 @@ export function nodePoolDocument(pool: NodePoolRow, nodes: readonly NodeRow[], z
   };
 }
 
-/** ShowNode's body: the node's row and its pool's template. */
-export function nodeDocument(node: NodeRow, pool: NodePoolRow, nodes: readonly NodeRow[], zone: DisplayZone) {
-  const { count, ...template } = poolSpec(pool, nodes).nodeTemplate;
+/** What a node of the pool runs: the pool's template, without the pool-wide `count`. */
+export function nodeSpec(pool: NodePoolRow): Record<string, unknown> {
+  const { count, ...template } = poolSpec(pool, []).nodeTemplate;
+  return template;
+}
+
+/** ShowNode's body: the node's row, its pool and the pool's `nodeSpec`. */
+export function nodeDocument(node: NodeRow, pool: NodePoolRow, spec: Record<string, unknown>, zone: DisplayZone) {
   const labels = JSON.parse(node.labels) as Record<string, string>;
   return {
     kind: "Node",
@@ -88,7 +93,7 @@ export function nodeDocument(node: NodeRow, pool: NodePoolRow, nodes: readonly N
       creationTimestamp: formatGoTime(node.created_at, zone),
       updateTimestamp: formatGoTime(node.updated_at, zone),
     },
-    spec: template,
+    spec,
     status: {
       phase: node.status,
       ...(node.job_id !== null && { jobID: node.job_id }),

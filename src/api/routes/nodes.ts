@@ -4,7 +4,7 @@ import { listNodePools, listNodes } from "../../store/cluster-queries.js";
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { lifecycle } from "../lifecycle-refusal.js";
-import { nodeDocument } from "../node-documents.js";
+import { nodeDocument, nodeSpec } from "../node-documents.js";
 import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, withErrors } from "../schemas/common.js";
 import { DeleteNodeQuery, Node, NodeList, NodeParams } from "../schemas/node-pool.js";
@@ -15,11 +15,10 @@ const NODES = "/api/v3/projects/:project_id/clusters/:cluster_id/nodes";
 export function nodeRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
   const { store, zone, clock } = context;
   const document = async (clusterId: string, nodeId: string) => {
-    const [node, nodes] = await Promise.all([findNode(store.db, clusterId, nodeId), listNodes(store.db, clusterId)]);
-    if (!node) throw new ApiError("resourceNotFound", `node ${nodeId} not found`);
-    const pool = await findNodePool(store.db, clusterId, node.pool_id);
-    if (!pool) throw new ApiError("resourceNotFound", `node ${nodeId} not found`);
-    return nodeDocument(node, pool, nodes, zone);
+    const node = await findNode(store.db, clusterId, nodeId);
+    const pool = node && (await findNodePool(store.db, clusterId, node.pool_id));
+    if (!node || !pool) throw new ApiError("resourceNotFound", `node ${nodeId} not found`);
+    return nodeDocument(node, pool, nodeSpec(pool), zone);
   };
   return async (app) => {
     app.get(
@@ -31,10 +30,11 @@ export function nodeRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
           listNodePools(store.db, cluster.id),
           listNodes(store.db, cluster.id),
         ]);
-        const poolsById = new Map(pools.map((pool) => [pool.id, pool]));
+        // Each pool's spec once, not once per node.
+        const poolsById = new Map(pools.map((pool) => [pool.id, { pool, spec: nodeSpec(pool) }]));
         const items = nodes.flatMap((node) => {
-          const pool = poolsById.get(node.pool_id);
-          return pool ? [nodeDocument(node, pool, nodes, zone)] : [];
+          const owner = poolsById.get(node.pool_id);
+          return owner ? [nodeDocument(node, owner.pool, owner.spec, zone)] : [];
         });
         return { kind: "List", apiVersion: "v3", items };
       },
