@@ -45,10 +45,14 @@ export async function migrateToLatest(store: Store, migrations = MIGRATIONS): Pr
   await refuseNewerSchema(store, migrations);
   if (store.dialect === "sqlite") return migrateSqlite(store, migrations);
   // PostgreSQL: Kysely applies every pending migration and its record row in one transaction, under an advisory lock.
-  const { error, results } = await migrator(store, migrations).migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new MigrationFailedError(`migration ${failed} failed: ${String(error)}`, { cause: error });
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator(store, migrations).migrateToLatest();
+    if (!error) return;
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    // Before any migration ran, Kysely lists the tables of every schema; one another schema's migration dropped
+    // meanwhile fails that listing. Nothing was applied: ask again.
+    if (failed === undefined && isMissingTable(error) && attempt < 5) continue;
+    throw new MigrationFailedError(`migration ${failed ?? "unknown"} failed: ${String(error)}`, { cause: error });
   }
 }
 
