@@ -687,9 +687,11 @@ function podView(pod: PodRecord, now: number): FakePodView {
   return { namespace, name, uid, nodeName, labels: { ...labels }, owner, ready: isReady(pod, now) };
 }
 
-/** A CCE version as a kubelet reports it: `v1.29` is `v1.29.0`, a full version stays as it is. */
+/** A CCE version as a kubelet reports it: `v1.29` is `v1.29.0`, `v1.29.13-r10` is `v1.29.13`. */
 function releaseVersion(version: string): string {
-  return /^v?\d+\.\d+$/.test(version) ? `v${version.replace(/^v/, "")}.0` : version;
+  // CCE's revision (`-r10`) is CCE's own, not Kubernetes'.
+  const kubernetes = version.replace(/-r\d+$/, "");
+  return /^v?\d+\.\d+$/.test(kubernetes) ? `v${kubernetes.replace(/^v/, "")}.0` : kubernetes;
 }
 
 function nameSuffix(): string {

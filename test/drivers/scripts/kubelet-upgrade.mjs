@@ -35,9 +35,11 @@ if (phase === "observe") {
 }
 fail(`unknown hook phase ${phase}`);
 
-/** The fake's rule for what a kubelet reports: `v1.29` as `v1.29.0`, a full version as it is. */
+/** The fake's rule for what a kubelet reports: `v1.29` as `v1.29.0`, `v1.29.13-r10` as `v1.29.13`. */
 function releaseVersion(version) {
-  return /^v?\d+\.\d+$/.test(version) ? `v${version.replace(/^v/, "")}.0` : version;
+  // CCE's revision (`-r10`) is CCE's own, not Kubernetes'.
+  const kubernetes = version.replace(/-r\d+$/, "");
+  return /^v?\d+\.\d+$/.test(kubernetes) ? `v${kubernetes.replace(/^v/, "")}.0` : kubernetes;
 }
 
 function fail(message) {
