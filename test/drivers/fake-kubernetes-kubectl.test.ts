@@ -310,7 +310,7 @@ describe("the kubelet upgrade hook against the fake's simulated kubelet", () => 
     hook(JSON.stringify(stepRequest(phase, node, toVersion))).then(({ code }) => code);
 
   it("apply takes the node NotReady at once and back Ready on v1.29.0; observe exits 1 until then, 0 after", async () => {
-    fake.setKubeletBehaviour("n1", { readyAfterMs: 300 });
+    fake.setKubeletBehaviour("n1", { untilReleased: true });
     expect(await call("observe", "n1", "v1.29")).toBe(1);
 
     expect(await call("apply", "n1", "v1.29")).toBe(0);
@@ -318,6 +318,7 @@ describe("the kubelet upgrade hook against the fake's simulated kubelet", () => 
     expect(fake.kubelet.upgrades).toEqual([{ node: "n1", version: "v1.29" }]);
     expect(await call("observe", "n1", "v1.29")).toBe(1);
 
+    fake.kubelet.release("n1");
     await waitFor(() => fake.node("n1")?.ready === true, 2_000);
     expect(fake.node("n1")?.kubeletVersion).toBe("v1.29.0");
     expect(await call("observe", "n1", "v1.29")).toBe(0);

@@ -108,6 +108,8 @@ export interface KubeletBehaviour {
   /** How long the node stays NotReady; 50 ms unless said otherwise. */
   readonly readyAfterMs?: number;
   readonly neverReady?: boolean;
+  /** Stays NotReady until `kubelet.release(name)`, for tests that must see the NotReady window whatever the load. */
+  readonly untilReleased?: boolean;
   /** The version the node reports afterwards instead of the one it was asked for. */
   readonly reportVersion?: string;
 }
@@ -141,7 +143,11 @@ export interface FakeKubernetes {
   setDeprecatedApis(apis: readonly DeprecatedApi[]): void;
   setNodeReady(name: string, ready: boolean): void;
   /** Every upgrade the simulated kubelets were asked for (`POST /fake/kubelet/{node}/upgrade`), in order. */
-  readonly kubelet: { readonly upgrades: readonly { readonly node: string; readonly version: string }[] };
+  readonly kubelet: {
+    readonly upgrades: readonly { readonly node: string; readonly version: string }[];
+    /** Brings back a kubelet held by `untilReleased`. */
+    release(name: string): void;
+  };
   setKubeletBehaviour(name: string, behaviour: KubeletBehaviour): void;
 }
 
@@ -220,7 +226,7 @@ export async function startFakeKubernetes(
       deprecatedApis = [...apis];
     },
     setNodeReady: (name, ready) => cluster.setNodeReady(name, ready),
-    kubelet: { upgrades: cluster.upgrades },
+    kubelet: { upgrades: cluster.upgrades, release: (name) => cluster.releaseKubelet(name) },
     setKubeletBehaviour: (name, behaviour) => {
       cluster.kubeletBehaviours.set(name, behaviour);
     },
@@ -351,6 +357,7 @@ class Cluster {
   readonly upgrades: { node: string; version: string }[] = [];
   readonly kubeletBehaviours = new Map<string, KubeletBehaviour>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #heldKubelets = new Map<string, () => void>();
   #revision = 0;
   #nodesCreated = 0;
   #podsCreated = 0;
@@ -540,15 +547,28 @@ class Cluster {
     this.setNodeReady(name, false);
     const behaviour = this.kubeletBehaviours.get(name) ?? {};
     if (behaviour.neverReady) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
+    const comeBack = () => {
       const node = this.nodes.get(name);
       if (!node) return;
       node.status.nodeInfo.kubeletVersion = behaviour.reportVersion ?? releaseVersion(version);
       node.status.nodeInfo.kubeProxyVersion = node.status.nodeInfo.kubeletVersion;
       this.setNodeReady(name, true);
+    };
+    if (behaviour.untilReleased) {
+      this.#heldKubelets.set(name, comeBack);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      comeBack();
     }, behaviour.readyAfterMs ?? DEFAULT_KUBELET_RESTART_MS);
     this.#timers.add(timer);
+  }
+
+  releaseKubelet(name: string): void {
+    const comeBack = this.#heldKubelets.get(name);
+    this.#heldKubelets.delete(name);
+    comeBack?.();
   }
 
   /** The scheduler's pass over Pending pods, run whenever a node may have become able to take one. */
