@@ -35,10 +35,12 @@ const ExecTransport = Type.Object(
 
 const Transport = Type.Union([WebhookTransport, ExecTransport]);
 
-/** A driver profile: the hooks an operator defines in the seed file; tenants only choose one by its name. */
-export const DriverProfileSchema = Type.Object(
+/** A hook profile: the hooks an operator defines in the seed file; tenants only choose one by its name. */
+export const HookProfileSchema = Type.Object(
   {
-    type: Type.Optional(Type.Literal("hook", { description: "Optional: a profile is always a hook driver." })),
+    type: Type.Optional(
+      Type.Literal("hook", { description: "`hook` (the default when absent): hooks run every step." }),
+    ),
     default: Transport,
     steps: Type.Optional(
       Type.Object(
@@ -91,6 +93,120 @@ export const DriverProfileSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Settings every hook call of a profile shares (signing, retries, reach, what a failure may show). */
+const HOOK_CALL_SETTINGS = {
+  secret: HookProfileSchema.properties.secret,
+  retries: HookProfileSchema.properties.retries,
+  retryBackoffSeconds: HookProfileSchema.properties.retryBackoffSeconds,
+  allowPrivateNetwork: HookProfileSchema.properties.allowPrivateNetwork,
+  exposeStderr: HookProfileSchema.properties.exposeStderr,
+  pollSeconds: HookProfileSchema.properties.pollSeconds,
+  stepDeadlineSeconds: HookProfileSchema.properties.stepDeadlineSeconds,
+};
+
+const seconds = (description: string, maximum = 86400) =>
+  Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum, description }));
+
+const DrainSettings = Type.Object(
+  {
+    timeoutSeconds: seconds("How long a node's drain may take, PodDisruptionBudget waits included (default 600)."),
+    podGracePeriodSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 86400,
+        description: "Each evicted pod's grace period (default: the pod's own).",
+      }),
+    ),
+    deleteEmptyDirData: Type.Optional(
+      Type.Boolean({
+        description: "Evict pods with emptyDir volumes, losing that data (default false: the drain fails).",
+      }),
+    ),
+    skipDaemonSets: Type.Optional(
+      Type.Boolean({
+        description: "Leave DaemonSet pods on the node, as `kubectl drain --ignore-daemonsets` (default true).",
+      }),
+    ),
+    evictionRetrySeconds: seconds(
+      "First wait after a 429 from a PodDisruptionBudget; doubles up to 8 times it (default 5).",
+      600,
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A profile that upgrades a real cluster: the service cordons, drains (Eviction API), verifies and uncordons each node
+ * through the Kubernetes API; the operator's hooks change versions (`nodeUpgrade` per drained node, the control plane,
+ * add-ons) and take the backup.
+ */
+export const KubernetesProfileSchema = Type.Object(
+  {
+    type: Type.Literal("kubernetes"),
+    kubeconfig: Type.String({
+      pattern: "^/",
+      maxLength: 4096,
+      description: "Absolute path of a kubeconfig file on the server; never shown to a tenant.",
+    }),
+    context: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 253, description: "Its context to use (default: current)." }),
+    ),
+    poolLabel: Type.Optional(
+      Type.String({
+        pattern: "^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$",
+        description:
+          "Node label naming a node's pool (default `cce.cloud.com/cce-nodepool`); unlabelled: `DefaultPool`.",
+      }),
+    ),
+    nodeUpgrade: Transport,
+    controlPlaneUpgrade: Type.Optional(Transport),
+    addonUpgrade: Type.Optional(Transport),
+    backup: Type.Optional(Transport),
+    drain: Type.Optional(DrainSettings),
+    nodeReadyTimeoutSeconds: seconds(
+      "How long a node (or the API server) may take to report the target version, Ready, after its hook (default 600).",
+    ),
+    soakSeconds: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 86400,
+        description: "Wait after each node batch before the next (default 0).",
+      }),
+    ),
+    ...HOOK_CALL_SETTINGS,
+  },
+  { additionalProperties: false },
+);
+
+/** A driver profile in the seed's `driverProfiles`: hooks for every step, or a real cluster through its API. */
+export const DriverProfileSchema = Type.Union([HookProfileSchema, KubernetesProfileSchema]);
+
+/** Whether a profile drives a cluster through the Kubernetes API. */
+export function isKubernetesProfile(profile: DriverProfile): profile is KubernetesDriverConfig {
+  return profile.type === "kubernetes";
+}
+
+/** The hook transports of a Kubernetes profile, by the step kind they serve. */
+export function kubernetesTransports(profile: KubernetesDriverConfig): Partial<Record<StepKind, HookTransport>> {
+  return {
+    node: profile.nodeUpgrade,
+    ...(profile.controlPlaneUpgrade && { master: profile.controlPlaneUpgrade }),
+    ...(profile.addonUpgrade && { addon: profile.addonUpgrade }),
+    ...(profile.backup && { backup: profile.backup }),
+  };
+}
+
+/** The hook a Kubernetes profile's step kind needs and lacks, in the profile's own words; undefined when it has it. */
+export function missingKubernetesHook(profile: KubernetesDriverConfig, kind: StepKind): string | undefined {
+  const names: Partial<Record<StepKind, string>> = {
+    master: "controlPlaneUpgrade",
+    addon: "addonUpgrade",
+    backup: "backup",
+  };
+  const name = names[kind];
+  return name !== undefined && kubernetesTransports(profile)[kind] === undefined ? name : undefined;
+}
+
 /** A profile's name: its key under the seed's `driverProfiles`. */
 export const PROFILE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
 
@@ -112,7 +228,9 @@ export const DriverChoiceSchema = Type.Object(
 );
 
 export type DriverChoice = { readonly type: "simulator" } | { readonly type: "profile"; readonly profile: string };
-export type HookDriverConfig = Static<typeof DriverProfileSchema>;
+export type HookDriverConfig = Static<typeof HookProfileSchema>;
+export type KubernetesDriverConfig = Static<typeof KubernetesProfileSchema>;
+export type DriverProfile = Static<typeof DriverProfileSchema>;
 export type HookTransport = Static<typeof Transport>;
 
 export const SIMULATOR_CHOICE: DriverChoice = { type: "simulator" };
@@ -134,18 +252,28 @@ export function transportFor(config: HookDriverConfig, kind: StepKind): HookTran
   return config.steps?.[kind] ?? config.default;
 }
 
-function usesWebhooks(config: HookDriverConfig): boolean {
+function usesWebhooks(config: DriverProfile): boolean {
+  if (isKubernetesProfile(config)) {
+    return Object.values(kubernetesTransports(config)).some((transport) => transport.type === "webhook");
+  }
   return STEP_KINDS.some((kind) => transportFor(config, kind).type === "webhook");
 }
 
 /** What the schema cannot say: webhooks need the profile's secret. Undefined when the profile is whole. */
-export function driverProfileProblem(profile: HookDriverConfig): string | undefined {
+export function driverProfileProblem(profile: DriverProfile): string | undefined {
   if (usesWebhooks(profile) && profile.secret === undefined) return "needs a secret: its webhook calls are signed";
   return undefined;
 }
 
-/** The transport kind of `default` and of each step kind that has its own: never a command, URL or secret. */
-export function transportKinds(profile: HookDriverConfig): Record<string, HookTransport["type"]> {
+/**
+ * The transport kind of `default` and of each step kind that has its own (a Kubernetes profile: of each hook, the
+ * node step's `kubernetes` beside it): never a command, URL, path or secret.
+ */
+export function transportKinds(profile: DriverProfile): Record<string, HookTransport["type"] | "kubernetes"> {
+  if (isKubernetesProfile(profile)) {
+    const hooks = Object.entries(kubernetesTransports(profile)).map(([kind, transport]) => [kind, transport.type]);
+    return { default: "kubernetes", ...Object.fromEntries(hooks) };
+  }
   const kinds: Record<string, HookTransport["type"]> = { default: profile.default.type };
   for (const kind of STEP_KINDS) {
     const transport = profile.steps?.[kind];

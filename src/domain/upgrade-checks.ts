@@ -1,3 +1,4 @@
+import { kubeletSkewLimit, parseReportedVersion } from "./kubernetes-nodes.js";
 import type { StepFailure } from "./upgrade-plan.js";
 import { checkUpgradePath, compareVersions, parseVersion } from "./versions.js";
 
@@ -44,9 +45,22 @@ export interface FailedCheckItem {
   readonly message: string;
 }
 
+/**
+ * What a driver read of the cluster itself (the Kubernetes API): it replaces the service's inventory for nodes and
+ * deprecated APIs, and adds the items only a real cluster can answer.
+ */
+export interface ObservedCluster {
+  readonly nodes: PrecheckInput["nodes"];
+  readonly deprecatedApis: PrecheckInput["deprecatedApis"];
+  /** Each node's kubelet version as it reports it. */
+  readonly kubelets: readonly { readonly id: string; readonly name: string; readonly version: string }[];
+  /** PodDisruptionBudgets that allow no disruption now: a drain would wait on them. */
+  readonly blockingBudgets: readonly { readonly namespace: string; readonly name: string }[];
+}
+
 /** What the cluster's driver found, or why it could not say (the pre-check then ends `Error`). */
 export type ClusterInspection =
-  | { readonly ok: true; readonly failedItems: readonly FailedCheckItem[] }
+  | { readonly ok: true; readonly failedItems: readonly FailedCheckItem[]; readonly observed?: ObservedCluster }
   | { readonly ok: false; readonly failure: StepFailure };
 
 /** A finished pre-check: its phase, a message when it did not succeed, and every item by group. */
@@ -99,6 +113,8 @@ export const CHECK_ITEMS = {
   DeprecatedAPIs: { kind: "Risk", group: "LimitCheck", level: "Warning" },
   AddonCompatibility: { kind: "Risk", group: "AddonCheck", level: "Warning" },
   NodeStatus: { kind: "Exception", group: "NodeCheck", level: "Fatal" },
+  DisruptionBudgets: { kind: "Risk", group: "NodeCheck", level: "Warning" },
+  KubeletVersionSkew: { kind: "Exception", group: "NodeCheck", level: "Fatal" },
 } as const satisfies Record<string, ItemDefinition>;
 export type CheckItemName = keyof typeof CHECK_ITEMS;
 
@@ -124,9 +140,10 @@ const ADDON_MINOR_LAG = 2;
  * `Warning` items (risks) are listed in its message but let it pass, as CCE lets a user go on past risks. Skipped
  * items are reported as passed, with what they would have said.
  */
-export function evaluatePrecheck(input: PrecheckInput): PrecheckResult {
-  if (!input.inspection.ok) return precheckNotRun(input.inspection.failure);
-  const { failedItems } = input.inspection;
+export function evaluatePrecheck(given: PrecheckInput): PrecheckResult {
+  if (!given.inspection.ok) return precheckNotRun(given.inspection.failure);
+  const { failedItems, observed } = given.inspection;
+  const input = observed ? { ...given, nodes: observed.nodes, deprecatedApis: observed.deprecatedApis } : given;
   const judge = (name: CheckItemName, finding: Finding, nodeId?: string) =>
     finalizeItem(name, finding, failedItems, input.skipped, nodeId);
 
@@ -135,6 +152,12 @@ export function evaluatePrecheck(input: PrecheckInput): PrecheckResult {
     judge("ClusterStatus", clusterStatusFinding(input)),
     judge("NodePools", nodePoolsFinding(input)),
     judge("DeprecatedAPIs", deprecatedApisFinding(input)),
+    ...(observed
+      ? [
+          judge("DisruptionBudgets", budgetsFinding(observed)),
+          judge("KubeletVersionSkew", kubeletSkewFinding(observed, input.targetVersion)),
+        ]
+      : []),
   ];
   const addonItems = [judge("AddonCompatibility", addonFinding(input))];
   const nodeStages = input.nodes.map((node) => ({
@@ -273,6 +296,34 @@ export function addonSupports(addonVersion: string, targetMinor: number): boolea
   const [major, minor] = [Number(match[1]), Number(match[2])];
   if (major !== 1 || minor < KUBERNETES_TRACKING_MIN_MINOR) return true;
   return targetMinor - minor <= ADDON_MINOR_LAG;
+}
+
+function budgetsFinding(observed: ObservedCluster): Finding {
+  const names = observed.blockingBudgets.map((budget) => `${budget.namespace}/${budget.name}`);
+  if (names.length === 0) return { passed: true, message: "every PodDisruptionBudget allows a disruption" };
+  return {
+    passed: false,
+    message: `PodDisruptionBudgets allowing no disruption would hold up a drain: ${names.join(", ")}`,
+  };
+}
+
+/** Kubelets further behind the target than the skew policy allows would be unsupported under the new API server. */
+function kubeletSkewFinding(observed: ObservedCluster, targetVersion: string): Finding {
+  const target = parseVersion(targetVersion);
+  if (!target) return { passed: true, message: "no kubelet version to compare" };
+  const limit = kubeletSkewLimit(target.minor);
+  const behind = observed.kubelets.filter((kubelet) => {
+    const reported = parseReportedVersion(kubelet.version);
+    return reported === undefined || reported.major !== target.major || target.minor - reported.minor > limit;
+  });
+  if (behind.length === 0) {
+    return { passed: true, message: `every kubelet is within ${limit} minor versions of ${targetVersion}` };
+  }
+  return {
+    passed: false,
+    message: `kubelets more than ${limit} minor versions behind ${targetVersion}: ${behind.map((k) => `${k.name} ${k.version}`).join(", ")}`,
+    riskSource: { nodeRisks: behind.map((kubelet) => ({ NodeID: kubelet.id })) },
+  };
 }
 
 function nodeStatusFinding(node: PrecheckInput["nodes"][number]): Finding {

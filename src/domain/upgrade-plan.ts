@@ -59,6 +59,8 @@ export interface ClusterInventory {
     readonly poolId: string;
     readonly version: string;
     readonly labels: Readonly<Record<string, string>>;
+    /** Pods a drain would move off the node, where the cluster says (0 otherwise). */
+    readonly load?: number;
   }[];
   readonly addons: readonly { readonly name: string; readonly version: string }[];
 }
@@ -141,16 +143,23 @@ export function rampChunks<T>(items: readonly T[], cap: number): T[][] {
   return chunks;
 }
 
-/** Pools by `nodePoolOrder` priority, higher first; equal priorities keep the cluster's pool order. */
+/**
+ * Pools by `nodePoolOrder` priority, higher first; among equals the pool with the fewest nodes first, as CCE upgrades
+ * them, then the cluster's pool order.
+ */
 function orderPools(input: PlanningInput): string[] {
   const priority = (id: string) => input.action.nodePoolOrder?.[id] ?? 0;
+  const size = (id: string) => input.nodes.filter((node) => node.poolId === id).length;
   return input.pools
-    .map((pool, index) => ({ id: pool.id, index }))
-    .sort((a, b) => priority(b.id) - priority(a.id) || a.index - b.index)
+    .map((pool, index) => ({ id: pool.id, index, size: size(pool.id) }))
+    .sort((a, b) => priority(b.id) - priority(a.id) || a.size - b.size || a.index - b.index)
     .map((pool) => pool.id);
 }
 
-/** A pool's nodes by the highest-priority `nodeOrder` selector they match; unmatched nodes last, then by name. */
+/**
+ * A pool's nodes by the highest-priority `nodeOrder` selector they match (unmatched nodes last), then the
+ * least-loaded first, as CCE upgrades them, then by name.
+ */
 function orderNodes(input: PlanningInput, poolId: string) {
   const rules = input.action.nodeOrder?.[poolId] ?? [];
   const rank = (labels: Readonly<Record<string, string>>) =>
@@ -158,7 +167,7 @@ function orderNodes(input: PlanningInput, poolId: string) {
   return input.nodes
     .filter((node) => node.poolId === poolId)
     .map((node) => ({ ...node, rank: rank(node.labels) }))
-    .sort((a, b) => b.rank - a.rank || a.name.localeCompare(b.name));
+    .sort((a, b) => b.rank - a.rank || (a.load ?? 0) - (b.load ?? 0) || a.name.localeCompare(b.name));
 }
 
 /** Whether a node's labels match a `NodeSelector` (operators `in`, `notin`, `exists`, `!`, `gt`, `lt`). */

@@ -1,5 +1,6 @@
 import { BoundedMap } from "../domain/bounded-map.js";
 import type { Clock } from "../domain/clock.js";
+import { isKubernetesProfile, type KubernetesDriverConfig } from "../domain/driver-config.js";
 import type { ClusterInspection } from "../domain/upgrade-checks.js";
 import type { PlanTarget, StepFailure } from "../domain/upgrade-plan.js";
 import type {
@@ -9,9 +10,12 @@ import type {
   InspectionRequest,
   StepContext,
   TargetOutcome,
+  TaskOfCluster,
 } from "../engine/ports.js";
 import type { ClusterDriverRow, DriverChoices } from "./driver-choices.js";
 import { HookDriver, type HookLogger } from "./hook-driver.js";
+import { clientNodeApi } from "./kubernetes-api.js";
+import { KubernetesDriver } from "./kubernetes-driver.js";
 import type { HookNetwork } from "./webhook-network.js";
 
 /** Tasks whose driver is remembered; older ones are read again when they come back. */
@@ -51,11 +55,21 @@ export class ClusterDriverRouter implements ClusterDriver, ClusterDriverLookup {
     return (await this.#driverFor(context)).inspect(context, target, request, signal);
   }
 
+  /** The pause after a step, where the task's driver has one (a kubernetes profile's soak after a node batch). */
+  async settle(context: StepContext, signal: AbortSignal): Promise<StepFailure | undefined> {
+    return (await this.#driverFor(context)).settle?.(context, signal);
+  }
+
+  /** The task's node loads where its driver reads them; none (every node alike) otherwise. */
+  async nodeLoads(task: TaskOfCluster): Promise<ReadonlyMap<string, number>> {
+    return (await (await this.#driverFor(task)).nodeLoads?.(task)) ?? new Map();
+  }
+
   async forCluster(clusterId: string): Promise<ClusterCheckDriver> {
     return this.#driverOf(await this.choices.forCluster(clusterId));
   }
 
-  #driverFor(context: StepContext): Promise<ClusterCheckDriver> {
+  #driverFor(context: TaskOfCluster): Promise<ClusterCheckDriver> {
     let driver = this.#byTask.get(context.taskId);
     if (!driver) {
       const loading = this.#load(context.taskId);
@@ -78,9 +92,30 @@ export class ClusterDriverRouter implements ClusterDriver, ClusterDriverLookup {
     if (row?.choice.type !== "profile") return this.simulator;
     const profile = await this.choices.profile(row.projectId, row.choice.profile);
     if (!profile) return new RefusingDriver(profileUnavailable(row.choice.profile));
+    if (isKubernetesProfile(profile)) return this.#kubernetesDriver(profile, row);
     return new HookDriver(profile, row.clusterName, this.clock, this.log, this.network);
   }
+
+  #kubernetesDriver(profile: KubernetesDriverConfig, row: ClusterDriverRow): ClusterCheckDriver {
+    try {
+      const api = clientNodeApi(profile);
+      return new KubernetesDriver(api, profile, row.clusterName, this.clock, this.log, this.network);
+    } catch (error) {
+      // The path and the file's contents are the operator's: the log has them, the tenant a fixed reason.
+      this.log.warn(
+        { err: error, clusterName: row.clusterName },
+        "the kubernetes profile's kubeconfig cannot be loaded",
+      );
+      return new RefusingDriver(KUBECONFIG_UNUSABLE);
+    }
+  }
 }
+
+const KUBECONFIG_UNUSABLE: StepFailure = {
+  code: "KubeconfigUnusable",
+  message: "the cluster's kubernetes driver profile has a kubeconfig the server cannot load; the server log says why",
+  retryable: false,
+};
 
 /**
  * The cluster chose a profile the seed no longer gives its project. Its steps fail rather than fall back to the

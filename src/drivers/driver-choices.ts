@@ -1,4 +1,4 @@
-import type { DriverChoice, HookDriverConfig } from "../domain/driver-config.js";
+import type { DriverChoice, DriverProfile } from "../domain/driver-config.js";
 
 /** A cluster's name, project and driver choice, as the driver router needs them. */
 export interface ClusterDriverRow {
@@ -14,5 +14,5 @@ export interface DriverChoices {
   /** The cluster's choice now; undefined for an unknown cluster. */
   forCluster(clusterId: string): Promise<ClusterDriverRow | undefined>;
   /** The operator's profile of that name, if the seed gives it to the project. */
-  profile(projectId: string, name: string): Promise<HookDriverConfig | undefined>;
+  profile(projectId: string, name: string): Promise<DriverProfile | undefined>;
 }

@@ -99,9 +99,7 @@ export interface ReachedTarget {
 }
 
 /** Everything a driver is told about the step it runs. */
-export interface StepContext {
-  readonly taskId: string;
-  readonly clusterId: string;
+export interface StepContext extends TaskOfCluster {
   readonly step: Readonly<PlanStep>;
   readonly stepIndex: number;
   readonly attempt: number;
@@ -126,6 +124,19 @@ export interface ClusterDriver {
     request: InspectionRequest,
     signal: AbortSignal,
   ): Promise<ClusterInspection>;
+  /**
+   * Runs after a step succeeded and before the next starts (a soak and a health check after a node batch); a failure
+   * fails the step. A driver without it goes straight on.
+   */
+  settle?(context: StepContext, signal: AbortSignal): Promise<StepFailure | undefined>;
+  /** Each node's load by name, read from the cluster when the task is planned: a pool's least-loaded node goes first. */
+  nodeLoads?(task: TaskOfCluster): Promise<ReadonlyMap<string, number>>;
+}
+
+/** Which task on which cluster. */
+export interface TaskOfCluster {
+  readonly taskId: string;
+  readonly clusterId: string;
 }
 
 /** What a pre-check asks of the cluster beside the service's own inventory. */

@@ -176,15 +176,26 @@ function attemptsThisRun(step: PlanStep): number {
 }
 
 async function makePlan(task: ClaimedTask, deps: TaskRunDeps): Promise<UpgradePlan> {
-  const inventory = await deps.store.clusterInventory(task.clusterId);
+  const [inventory, loads] = await Promise.all([deps.store.clusterInventory(task.clusterId), nodeLoads(task, deps)]);
   return planUpgrade({
     clusterVersion: task.fromVersion,
     targetVersion: task.targetVersion,
     pools: inventory.pools,
-    nodes: inventory.nodes,
+    nodes: inventory.nodes.map((node) => ({ ...node, load: loads.get(node.name) ?? 0 })),
     addons: inventory.addons,
     action: task.action,
   });
+}
+
+/** Node loads only order a pool's nodes: a cluster that cannot say plans them by name. */
+async function nodeLoads(task: ClaimedTask, deps: TaskRunDeps): Promise<ReadonlyMap<string, number>> {
+  if (!deps.driver.nodeLoads) return new Map();
+  try {
+    return await deps.driver.nodeLoads({ taskId: task.id, clusterId: task.clusterId });
+  } catch (error) {
+    deps.log("warn", { taskId: task.id, err: error }, "reading node loads failed; nodes are planned by name");
+    return new Map();
+  }
 }
 
 function startStep(step: PlanStep, now: number): void {
@@ -201,8 +212,8 @@ function finishStep(step: PlanStep, phase: "Success" | "Failed", now: number, fa
 }
 
 /**
- * Runs the step's unfinished targets together (a batch of nodes upgrades at once): the first failure, if any, and
- * the versions the targets that succeeded reached.
+ * Runs the step's unfinished targets together (a batch of nodes upgrades at once), then lets the driver settle the
+ * step: the first failure, if any, and the versions the targets that succeeded reached.
  */
 async function executeStep(
   task: ClaimedTask,
@@ -231,7 +242,7 @@ async function executeStep(
     : [];
   const failed = outcomes.findIndex((outcome) => !outcome.ok);
   const outcome = outcomes[failed];
-  if (!outcome || outcome.ok) return { failure: undefined, reached };
+  if (!outcome || outcome.ok) return { failure: await deps.driver.settle?.(context, signal), reached };
   const target = pending[failed] as PlanTarget;
   const prefix = step.kind === "node" || step.kind === "addon" ? `${target.name}: ` : "";
   return { failure: { ...outcome.failure, message: `${prefix}${outcome.failure.message}` }, reached };

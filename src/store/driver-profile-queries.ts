@@ -1,10 +1,10 @@
 import type { Kysely } from "kysely";
-import type { HookDriverConfig } from "../domain/driver-config.js";
+import type { DriverProfile } from "../domain/driver-config.js";
 import type { Database } from "./schema.js";
 
 /** The operator's profiles and which projects may use them, as a seed file states them. */
 export interface DriverProfileGrants {
-  readonly profiles: Readonly<Record<string, HookDriverConfig>>;
+  readonly profiles: Readonly<Record<string, DriverProfile>>;
   readonly grants: readonly { readonly projectId: string; readonly profile: string }[];
 }
 
@@ -29,7 +29,7 @@ export async function findProjectProfile(
   db: Kysely<Database>,
   projectId: string,
   name: string,
-): Promise<HookDriverConfig | undefined> {
+): Promise<DriverProfile | undefined> {
   const row = await db
     .selectFrom("project_driver_profiles")
     .innerJoin("driver_profiles", "driver_profiles.name", "project_driver_profiles.profile")

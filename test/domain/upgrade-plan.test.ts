@@ -163,8 +163,8 @@ describe("planUpgrade: node batches", () => {
     const plan = planUpgrade(
       input(
         [
-          { id: "a", nodes: 7 },
-          { id: "b", nodes: 6 },
+          { id: "a", nodes: 6 },
+          { id: "b", nodes: 7 },
         ],
         action({}, 4, "Cluster"),
       ),
@@ -172,9 +172,9 @@ describe("planUpgrade: node batches", () => {
     expect(batchNames(plan)).toEqual([
       ["a-1"],
       ["a-2", "a-3"],
-      ["a-4", "a-5", "a-6", "a-7"],
-      ["b-1", "b-2", "b-3", "b-4"],
-      ["b-5", "b-6"],
+      ["a-4", "a-5", "a-6", "b-1"],
+      ["b-2", "b-3", "b-4", "b-5"],
+      ["b-6", "b-7"],
     ]);
     expect(nodeSteps(plan).map((s) => s.name)).toEqual([1, 2, 3, 4, 5].map((n) => `nodes/batch-${n}`));
   });
@@ -183,8 +183,8 @@ describe("planUpgrade: node batches", () => {
     const plan = planUpgrade(
       input(
         [
-          { id: "a", nodes: 7 },
-          { id: "b", nodes: 6 },
+          { id: "a", nodes: 6 },
+          { id: "b", nodes: 7 },
         ],
         action({}, 4, "NodePool"),
       ),
@@ -192,14 +192,28 @@ describe("planUpgrade: node batches", () => {
     expect(batchNames(plan)).toEqual([
       ["a-1"],
       ["a-2", "a-3"],
-      ["a-4", "a-5", "a-6", "a-7"],
+      ["a-4", "a-5", "a-6"],
       ["b-1"],
       ["b-2", "b-3"],
-      ["b-4", "b-5", "b-6"],
+      ["b-4", "b-5", "b-6", "b-7"],
     ]);
     expect(nodeSteps(plan).map((s) => [s.name, s.batch])).toEqual(
       [1, 2, 3, 4, 5, 6].map((n) => [`nodes/batch-${n}`, n]),
     );
+  });
+
+  it("takes the pool with the fewest nodes first and, within a pool, the least-loaded node first (CCE's order)", () => {
+    const planning = input([
+      { id: "big", nodes: 3 },
+      { id: "small", nodes: 1 },
+      { id: "mid", nodes: 2 },
+    ]);
+    const loads: Record<string, number> = { "big-1": 5, "big-2": 0, "big-3": 2, "mid-1": 1, "mid-2": 1 };
+    const loaded = { ...planning, nodes: planning.nodes.map((node) => ({ ...node, load: loads[node.name] ?? 0 })) };
+    const order = nodeSteps(planUpgrade({ ...loaded, action: action({}, 1) })).flatMap((s) =>
+      s.targets.map((t) => t.name),
+    );
+    expect(order).toEqual(["small-1", "mid-1", "mid-2", "big-2", "big-3", "big-1"]);
   });
 
   it("never exceeds a cap that is not a power of two, and upgrades one node at a time with cap 1", () => {
@@ -415,7 +429,7 @@ describe("planUpgrade on any cluster", () => {
     );
   });
 
-  it("upgrades pools one after another in nodePoolOrder, higher first, ties in the cluster's order", () => {
+  it("upgrades pools one after another in nodePoolOrder, higher first, then the smaller pool, then the cluster's order", () => {
     fc.assert(
       fc.property(clusterArbitrary, ({ planning, nodePoolOrder }) => {
         const seen = nodeSteps(planUpgrade(planning)).flatMap((s) => s.targets.map((t) => t.pool as string));
@@ -425,7 +439,11 @@ describe("planUpgrade on any cluster", () => {
         for (let i = 1; i < runs.length; i++) {
           const [before, after] = [runs[i - 1] as string, runs[i] as string];
           const order = (nodePoolOrder[before] ?? 0) - (nodePoolOrder[after] ?? 0);
-          expect(order > 0 || (order === 0 && index(before) < index(after))).toBe(true);
+          const size = (pool: string) => planning.nodes.filter((node) => node.poolId === pool).length;
+          const bySize = size(before) - size(after);
+          expect(order > 0 || (order === 0 && (bySize < 0 || (bySize === 0 && index(before) < index(after))))).toBe(
+            true,
+          );
         }
       }),
       { numRuns: 100 },

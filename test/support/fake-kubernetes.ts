@@ -149,6 +149,8 @@ export interface FakeKubernetes {
     release(name: string): void;
   };
   setKubeletBehaviour(name: string, behaviour: KubeletBehaviour): void;
+  /** Every version `POST /fake/control-plane/upgrade` asked for; `/version` reports the last one (revision dropped). */
+  readonly controlPlane: { readonly upgrades: readonly string[] };
 }
 
 /**
@@ -165,6 +167,7 @@ export async function startFakeKubernetes(
   let deprecatedApis: readonly DeprecatedApi[] = [];
   const token = randomBytes(24).toString("hex");
   const requests: FakeRequest[] = [];
+  const controlPlaneUpgrades: string[] = [];
 
   const answerRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -177,7 +180,12 @@ export async function startFakeKubernetes(
     try {
       if (req.headers.authorization !== `Bearer ${token}`) throw new StatusError(401, "Unauthorized", "Unauthorized");
       const request = { method, url: new URL(path, "http://fake"), headers: req.headers, body: Buffer.concat(chunks) };
-      answer = route(request, cluster, { gitVersion, deprecatedApis, host: req.headers.host ?? "" });
+      if (method === "POST" && path === "/fake/control-plane/upgrade") {
+        const { version } = JSON.parse(request.body.toString("utf8")) as { version: string };
+        controlPlaneUpgrades.push(version);
+        gitVersion = releaseVersion(version);
+        answer = { status: 200, body: { gitVersion } };
+      } else answer = route(request, cluster, { gitVersion, deprecatedApis, host: req.headers.host ?? "" });
     } catch (error) {
       const refusal =
         error instanceof StatusError ? error : new StatusError(500, "InternalError", (error as Error).message);
@@ -227,6 +235,7 @@ export async function startFakeKubernetes(
     },
     setNodeReady: (name, ready) => cluster.setNodeReady(name, ready),
     kubelet: { upgrades: cluster.upgrades, release: (name) => cluster.releaseKubelet(name) },
+    controlPlane: { upgrades: controlPlaneUpgrades },
     setKubeletBehaviour: (name, behaviour) => {
       cluster.kubeletBehaviours.set(name, behaviour);
     },

@@ -1,7 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyBaseLogger } from "fastify";
+import { missingKubernetesHook } from "../../domain/driver-config.js";
+import type { StepKind } from "../../domain/upgrade-plan.js";
 import { findInventoryProblem, normalizeUpgradeAction } from "../../domain/upgrade-request.js";
 import { checkUpgradePath, describePathProblem } from "../../domain/versions.js";
+import { kubernetesProfileOf } from "../../drivers/kubernetes-inventory.js";
+import { driverChoices } from "../../store/cluster-driver-queries.js";
 import { type ClusterRow, listAddons, listNodePools } from "../../store/cluster-queries.js";
 import { newestPrecheckFor } from "../../store/precheck-queries.js";
 import {
@@ -14,6 +19,7 @@ import {
 import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { lifecycle } from "../lifecycle-refusal.js";
+import { syncObservedNodes } from "../observed-nodes-sync.js";
 import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, TaskParams, withErrors } from "../schemas/common.js";
 import {
@@ -50,6 +56,26 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
     );
   }
 
+  /**
+   * A cluster on a kubernetes profile is upgraded as its API shows it: its nodes are read now and replace the stored
+   * ones, so the plan covers the nodes it has. A profile without a hook the plan needs is refused before anything
+   * is written; so is a cluster whose API cannot be read.
+   */
+  async function syncNodesBeforeUpgrade(clusterId: string, addonCount: number, log: FastifyBaseLogger) {
+    const profile = await kubernetesProfileOf(driverChoices(store), clusterId);
+    if (!profile) return;
+    const needed: StepKind[] = ["backup", "master", ...(addonCount > 0 ? (["addon"] as const) : [])];
+    const missing = needed.map((kind) => missingKubernetesHook(profile, kind)).filter((hook) => hook !== undefined);
+    if (missing.length > 0) {
+      throw new ApiError(
+        "invalidRequest",
+        `the cluster's kubernetes driver profile has no ${missing.join(" or ")} hook, which this upgrade needs; the operator adds it to the seed file`,
+      );
+    }
+    const sync = await syncObservedNodes(store, clusterId, clock, log);
+    if (sync.kind === "unreadable") throw new ApiError("clusterStateForbids", sync.reason);
+  }
+
   return async (app) => {
     app.post(
       "/api/v3/projects/:project_id/clusters/:cluster_id/operation/upgrade",
@@ -73,6 +99,7 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
             describePathProblem(path.reason, cluster.version, action.targetVersion, field),
           );
         }
+        await syncNodesBeforeUpgrade(clusterId, action.addons?.length ?? 0, request.log);
         const [addons, pools] = await Promise.all([
           listAddons(store.db, clusterId),
           listNodePools(store.db, clusterId),

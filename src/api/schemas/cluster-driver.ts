@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 
-const TransportKind = Type.Enum(["exec", "webhook"]);
+const TransportKind = Type.Enum(["exec", "webhook", "kubernetes"]);
 
 /** What a tenant sees of a cluster's driver: a profile's name and transport kinds, never its commands, URLs or secret. */
 export const DriverView = Type.Object(
