@@ -1,47 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { DriverProfile } from "../../src/domain/driver-config.js";
-import { parseSeed, type SeedFile } from "../../src/store/seed-file.js";
 import { type FakeKubernetes, startFakeKubernetes } from "../support/fake-kubernetes.js";
-import { CLUSTER, PROJECT, testSeed } from "../support/fixtures.js";
+import { CLUSTER, PROJECT } from "../support/fixtures.js";
+import { KUBELET_FROM, KUBELET_TO, kubernetesProfile, kubernetesSeed } from "../support/kubernetes-profile.js";
 import { testSystem } from "../support/system.js";
 
-const KUBELET_HOOK = new URL("./scripts/kubelet-upgrade.mjs", import.meta.url).pathname;
-const CONTROL_PLANE_HOOK = new URL("./scripts/control-plane-upgrade.mjs", import.meta.url).pathname;
 const POOL_LABEL = "cce.cloud.com/cce-nodepool";
-/** The test seed's cluster runs v1.28.15-r30; its kubelets report the Kubernetes version. */
-const KUBELET_FROM = "v1.28.15";
-/** v1.29 resolves to the catalogue's newest v1.29 release, v1.29.15-r50, whose kubelets report v1.29.15. */
-const KUBELET_TO = "v1.29.15";
-
-/** A kubernetes profile on the fake, with its hooks the fake's simulated kubelet and control plane. */
-export function kubernetesProfile(fake: FakeKubernetes, extra: Partial<DriverProfile> = {}): DriverProfile {
-  return {
-    type: "kubernetes",
-    kubeconfig: fake.kubeconfigPath,
-    nodeUpgrade: { type: "exec", command: [process.execPath, KUBELET_HOOK, fake.url, fake.token], timeoutSeconds: 30 },
-    controlPlaneUpgrade: {
-      type: "exec",
-      command: [process.execPath, CONTROL_PLANE_HOOK, fake.url, fake.token],
-      timeoutSeconds: 30,
-    },
-    backup: { type: "exec", command: ["/bin/true"] },
-    drain: { evictionRetrySeconds: 0.1, timeoutSeconds: 20 },
-    nodeReadyTimeoutSeconds: 20,
-    ...extra,
-  } as DriverProfile;
-}
-
-/** The test seed with CLUSTER on a kubernetes profile. */
-export function kubernetesSeed(profile: DriverProfile): SeedFile {
-  const seed = testSeed();
-  const [project] = seed.projects;
-  const [cluster] = project?.clusters ?? [];
-  if (!project || !cluster) throw new Error("test seed has no project or cluster");
-  seed.driverProfiles = { k8s: profile };
-  project.driverProfiles = ["k8s"];
-  cluster.driver = "k8s";
-  return parseSeed(seed, "test seed");
-}
 
 /** Each node's PATCH requests, in the order the fake received them: the first cordons, the last uncordons. */
 function patchIndexes(fake: FakeKubernetes): Map<string, number[]> {
@@ -68,7 +32,7 @@ describe("the kubernetes driver against the fake Kubernetes API", () => {
 
   const start = async (extra: Partial<DriverProfile> = {}, replacementReadyMs = 0) => {
     fake = await startFakeKubernetes({ gitVersion: KUBELET_FROM, replacementReadyMs });
-    return (profile = kubernetesProfile(fake, extra)) && undefined;
+    profile = kubernetesProfile(fake, extra);
   };
   let profile: DriverProfile;
   const boot = async () => {
@@ -141,4 +105,176 @@ describe("the kubernetes driver against the fake Kubernetes API", () => {
     const after = await listNodes();
     expect(new Set(after.items.map((node: { version: string }) => node.version))).toEqual(new Set(["v1.29.15-r50"]));
   }, 90_000);
+
+  /** Nodes n1…n{count} in one pool, on the old version. */
+  const addNodes = (count: number) => {
+    for (let index = 1; index <= count; index++) fake.addNode({ name: `n${index}`, kubeletVersion: KUBELET_FROM });
+  };
+  const upgradeOneByOne = { strategy: { type: "inPlaceRollingUpdate", inPlaceRollingUpdate: { userDefinedStep: 1 } } };
+  const finished = (t: { status: { phase: string } }) => ["Success", "Failed"].includes(t.status.phase);
+
+  it("waits on a PodDisruptionBudget that blocks an eviction until the evicted pod's replacement is Ready", async () => {
+    await start({}, 1_500);
+    addNodes(3);
+    // n2 and n3 go in one batch; the budget lets one web pod be down at a time.
+    for (const node of ["n2", "n3"]) {
+      fake.addPod({
+        name: `web-${node}`,
+        nodeName: node,
+        labels: { app: "web" },
+        owner: { kind: "ReplicaSet", name: "web" },
+      });
+    }
+    fake.addPdb({ name: "web", matchLabels: { app: "web" }, maxUnavailable: 1 });
+    const { startUpgrade, waitForTask } = await boot();
+
+    const taskId = await startUpgrade(CLUSTER, "v1.29", {
+      strategy: { type: "inPlaceRollingUpdate", inPlaceRollingUpdate: { userDefinedStep: 2 } },
+    });
+    const done = await waitForTask(CLUSTER, taskId, finished, 60_000);
+
+    expect(done.status.phase, done.spec.items?.failureReason).toBe("Success");
+    const log = fake.evictions.map((eviction) => `${eviction.name}:${eviction.status}`);
+    const [first, ...rest] = log;
+    expect(first).toMatch(/^web-n[23]:201$/);
+    const other = first?.startsWith("web-n2") ? "web-n3" : "web-n2";
+    expect(rest.length).toBeGreaterThanOrEqual(2);
+    expect(rest).toEqual([...Array(rest.length - 1).fill(`${other}:429`), `${other}:201`]);
+    // Let through only once the first replacement had been Ready: not before the fake's 1.5 s.
+    const firstAt = fake.evictions[0]?.at ?? 0;
+    expect(fake.evictions.at(-1)?.at).toBeGreaterThanOrEqual(firstAt + 1_500);
+  }, 90_000);
+
+  it("fails the task naming the pod and the budget when a budget never lets it go, keeps that node cordoned, and a retry resumes there", async () => {
+    await start({ drain: { evictionRetrySeconds: 0.1, timeoutSeconds: 1 } });
+    addNodes(3);
+    const db = { labels: { app: "db" }, owner: { kind: "StatefulSet", name: "db" } } as const;
+    fake.addPod({ name: "db-0", nodeName: "n1", ...db });
+    fake.addPod({ name: "db-1", nodeName: "n2", ...db });
+    fake.addPdb({ name: "db-quorum", matchLabels: { app: "db" }, minAvailable: 2 });
+    const { startUpgrade, waitForTask, control } = await boot();
+
+    const taskId = await startUpgrade(CLUSTER, "v1.29", upgradeOneByOne);
+    const failed = await waitForTask(CLUSTER, taskId, finished, 60_000);
+
+    expect(failed.status.phase).toBe("Failed");
+    expect(failed.spec.items?.failureReason).toMatch(
+      /^nodes\/batch-2: PodEvictionFailure: n1: pod default\/db-0 could not be evicted within 1 s: PodDisruptionBudget default\/db-quorum allows no disruption \(Cannot evict pod as it would violate the pod's disruption budget\./,
+    );
+    expect(fake.node("n1")).toMatchObject({ unschedulable: true, kubeletVersion: KUBELET_FROM });
+    // n3, with nothing to evict, went first.
+    expect(fake.kubelet.upgrades.map((upgrade) => upgrade.node)).toEqual(["n3"]);
+    expect(fake.node("n2")?.unschedulable).toBe(false);
+    expect(new Set(fake.evictions.map((eviction) => `${eviction.name}:${eviction.status}`))).toEqual(
+      new Set(["db-0:429"]),
+    );
+
+    // The operator scales the database up; the budget now allows one disruption.
+    fake.addPod({ name: "db-2", nodeName: "n3", ...db });
+    expect((await control(CLUSTER, "retry")).status).toBe(200);
+    const retried = await waitForTask(
+      CLUSTER,
+      taskId,
+      (t) =>
+        t.status.phase === "Success" ||
+        (t.status.phase === "Failed" && t.spec.items?.failureReason !== failed.spec.items?.failureReason),
+      60_000,
+    );
+
+    expect(retried.status.phase, retried.spec.items?.failureReason).toBe("Success");
+    expect(fake.kubelet.upgrades.map((upgrade) => upgrade.node)).toEqual(["n3", "n1", "n2"]);
+    expect(fake.nodes().map((node) => [node.name, node.unschedulable, node.kubeletVersion])).toEqual([
+      ["n1", false, KUBELET_TO],
+      ["n2", false, KUBELET_TO],
+      ["n3", false, KUBELET_TO],
+    ]);
+  }, 90_000);
+
+  it("fails at nodeReadyTimeoutSeconds naming what a node that never comes back reports, and leaves it cordoned", async () => {
+    await start({ nodeReadyTimeoutSeconds: 1 });
+    addNodes(2);
+    fake.setKubeletBehaviour("n1", { neverReady: true });
+    const { startUpgrade, waitForTask } = await boot();
+
+    const taskId = await startUpgrade(CLUSTER, "v1.29", upgradeOneByOne);
+    const failed = await waitForTask(CLUSTER, taskId, finished, 60_000);
+
+    expect(failed.status.phase).toBe("Failed");
+    expect(failed.spec.items?.failureReason).toBe(
+      `nodes/batch-1: NodeNotReady: n1: n1 did not come back Ready at v1.29.15-r50 within 1 s: it reports ${KUBELET_FROM}, NotReady, cordoned`,
+    );
+    expect(fake.node("n1")).toMatchObject({ unschedulable: true, ready: false });
+    expect(fake.kubelet.upgrades.map((upgrade) => upgrade.node)).toEqual(["n1"]);
+    expect(fake.node("n2")).toMatchObject({ unschedulable: false, kubeletVersion: KUBELET_FROM });
+  }, 90_000);
+
+  it("pauses between batches with no node cordoned, and goes on from the next batch on continue", async () => {
+    await start();
+    addNodes(3);
+    fake.setKubeletBehaviour("n1", { untilReleased: true });
+    const { startUpgrade, waitForTask, control } = await boot();
+
+    const taskId = await startUpgrade(CLUSTER, "v1.29", upgradeOneByOne);
+    await waitForTask(CLUSTER, taskId, () => fake.kubelet.upgrades.length === 1, 30_000);
+    expect((await control(CLUSTER, "pause")).status).toBe(200);
+    fake.kubelet.release("n1");
+    const paused = await waitForTask(CLUSTER, taskId, (t) => t.status.phase === "Pause" || finished(t), 30_000);
+
+    expect(paused.status.phase).toBe("Pause");
+    expect(fake.nodes().map((node) => [node.name, node.unschedulable, node.kubeletVersion])).toEqual([
+      ["n1", false, KUBELET_TO],
+      ["n2", false, KUBELET_FROM],
+      ["n3", false, KUBELET_FROM],
+    ]);
+    expect(fake.kubelet.upgrades.map((upgrade) => upgrade.node)).toEqual(["n1"]);
+
+    expect((await control(CLUSTER, "continue")).status).toBe(200);
+    const done = await waitForTask(CLUSTER, taskId, finished, 60_000);
+    expect(done.status.phase, done.spec.items?.failureReason).toBe("Success");
+    expect(fake.kubelet.upgrades.map((upgrade) => upgrade.node)).toEqual(["n1", "n2", "n3"]);
+  }, 90_000);
+
+  it("refuses an upgrade with a 400 when the profile lacks a hook the plan needs, and stores no task", async () => {
+    await start({ controlPlaneUpgrade: undefined });
+    addNodes(1);
+    const { call, clusterPath } = await boot();
+
+    const refused = await call("POST", `${clusterPath(CLUSTER)}/operation/upgrade`, upgradeBodyFor("v1.29"));
+
+    expect(refused.status).toBe(400);
+    expect(refused.body.error_code).toBe("CCE.01400001");
+    expect(refused.body.error_msg).toContain("no controlPlaneUpgrade hook");
+    expect((await call("GET", `${clusterPath(CLUSTER)}/operation/upgrade/tasks`)).body.items).toEqual([]);
+  });
+
+  it("refuses an upgrade with a 403 when the cluster's API cannot be reached, says nothing of the kubeconfig, and lists the last nodes read", async () => {
+    await start();
+    addNodes(2);
+    const { call, clusterPath } = await boot();
+    expect((await listNodes()).items.map((node: { name: string }) => node.name)).toEqual(["n1", "n2"]);
+    const { kubeconfigPath, token, httpsUrl } = fake;
+    await fake.close();
+
+    const refused = await call("POST", `${clusterPath(CLUSTER)}/operation/upgrade`, upgradeBodyFor("v1.29"));
+
+    expect(refused.status).toBe(403);
+    expect(refused.body.error_code).toBe("CCE.01403003");
+    for (const secret of [kubeconfigPath, token, httpsUrl, "127.0.0.1"])
+      expect(refused.response.body).not.toContain(secret);
+    expect((await call("GET", `${clusterPath(CLUSTER)}/operation/upgrade/tasks`)).body.items).toEqual([]);
+    expect((await listNodes()).items.map((node: { name: string }) => node.name)).toEqual(["n1", "n2"]);
+    const driver = await call("GET", `/ext/v1/projects/${PROJECT}/clusters/${CLUSTER}/driver`);
+    expect(driver.body).toEqual({
+      type: "profile",
+      profile: "k8s",
+      available: true,
+      transports: { default: "kubernetes", node: "exec", master: "exec", backup: "exec" },
+    });
+    fake = await startFakeKubernetes();
+  });
+});
+
+const upgradeBodyFor = (targetVersion: string) => ({
+  metadata: { kind: "UpgradeTask", apiVersion: "v3" },
+  spec: { clusterUpgradeAction: { targetVersion, strategy: { type: "inPlaceRollingUpdate" } } },
 });
