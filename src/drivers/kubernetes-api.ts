@@ -45,6 +45,8 @@ export interface KubeBudget {
   readonly name: string;
   readonly selector: V1LabelSelector | undefined;
   readonly disruptionsAllowed: number;
+  /** The pods it selects, as the disruption controller counts them. */
+  readonly expectedPods: number;
 }
 
 /** What the API server answered an eviction. */
@@ -130,6 +132,7 @@ export function clientNodeApi(source: KubeconfigSource): KubernetesApi {
         name: budget.metadata?.name ?? "",
         selector: budget.spec?.selector,
         disruptionsAllowed: budget.status?.disruptionsAllowed ?? 0,
+        expectedPods: budget.status?.expectedPods ?? 0,
       }));
     },
     async serverVersion() {

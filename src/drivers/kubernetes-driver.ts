@@ -173,7 +173,8 @@ export class KubernetesDriver implements ClusterCheckDriver {
         name: node.name,
         version: node.kubeletVersion,
       })),
-      blockingBudgets: budgets.filter((budget) => budget.disruptionsAllowed === 0),
+      // A budget over no pods allows no disruption and holds up nothing.
+      blockingBudgets: budgets.filter((budget) => budget.disruptionsAllowed === 0 && budget.expectedPods > 0),
       deprecatedApis: deprecated.map((api) => ({
         url:
           api.group === ""

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { DriverProfile } from "../../src/domain/driver-config.js";
+import type { CheckTaskRunner } from "../../src/engine/check-runner.js";
+import { pollUntil, startCheckRunner } from "../support/check-runner.js";
 import { type FakeKubernetes, startFakeKubernetes } from "../support/fake-kubernetes.js";
 import { CLUSTER, PROJECT } from "../support/fixtures.js";
 import { KUBELET_FROM, KUBELET_TO, kubernetesProfile, kubernetesSeed } from "../support/kubernetes-profile.js";
@@ -24,7 +26,10 @@ const batchesOf = (plan: { steps: { kind: string; targets: { name: string }[] }[
 describe("the kubernetes driver against the fake Kubernetes API", () => {
   let fake: FakeKubernetes;
   let system: Awaited<ReturnType<typeof testSystem>> | undefined;
+  let runner: CheckTaskRunner | undefined;
   afterEach(async () => {
+    await runner?.stop();
+    runner = undefined;
     await system?.close();
     system = undefined;
     await fake?.close();
@@ -208,6 +213,50 @@ describe("the kubernetes driver against the fake Kubernetes API", () => {
     expect(fake.node("n2")).toMatchObject({ unschedulable: false, kubeletVersion: KUBELET_FROM });
   }, 90_000);
 
+  it("refuses to drain away emptyDir data unless the profile allows it, and evicts it when it does", async () => {
+    for (const deleteEmptyDirData of [false, true]) {
+      await start({ drain: { evictionRetrySeconds: 0.1, timeoutSeconds: 5, deleteEmptyDirData } });
+      addNodes(1);
+      fake.addPod({ name: "cache-0", nodeName: "n1", emptyDir: true, owner: { kind: "StatefulSet", name: "cache" } });
+      const { startUpgrade, waitForTask } = await boot();
+
+      const done = await waitForTask(CLUSTER, await startUpgrade(CLUSTER, "v1.29"), finished, 60_000);
+
+      if (deleteEmptyDirData) {
+        expect(done.status.phase, done.spec.items?.failureReason).toBe("Success");
+        expect(fake.evictions.map((eviction) => `${eviction.name}:${eviction.status}`)).toEqual(["cache-0:201"]);
+      } else {
+        expect(done.spec.items?.failureReason).toBe(
+          "nodes/batch-1: PodEvictionFailure: n1: pod default/cache-0 on n1 has emptyDir data that a drain would delete; set drain.deleteEmptyDirData to allow it",
+        );
+        expect(fake.evictions).toEqual([]);
+        expect(fake.node("n1")?.unschedulable).toBe(true);
+        await system?.close();
+        system = undefined;
+        await fake.close();
+      }
+    }
+  }, 90_000);
+
+  it("soaks after a batch and fails the task, the next batch untouched, when a node of the batch falls NotReady meanwhile", async () => {
+    await start({ soakSeconds: 1 });
+    addNodes(2);
+    const { startUpgrade, waitForTask } = await boot();
+
+    const taskId = await startUpgrade(CLUSTER, "v1.29", upgradeOneByOne);
+    const upgraded = () => fake.node("n1")?.kubeletVersion === KUBELET_TO && fake.node("n1")?.unschedulable === false;
+    for (const end = Date.now() + 30_000; Date.now() < end && !upgraded(); )
+      await new Promise((r) => setTimeout(r, 10));
+    fake.setNodeReady("n1", false);
+    const failed = await waitForTask(CLUSTER, taskId, finished, 30_000);
+
+    expect(failed.spec.items?.failureReason).toBe(
+      `nodes/batch-1: NodeNotReady: n1 reports ${KUBELET_TO}, NotReady after the 1 s soak`,
+    );
+    expect(fake.node("n2")).toMatchObject({ unschedulable: false, kubeletVersion: KUBELET_FROM });
+    expect(fake.kubelet.upgrades.map((upgrade) => upgrade.node)).toEqual(["n1"]);
+  }, 90_000);
+
   it("pauses between batches with no node cordoned, and goes on from the next batch on continue", async () => {
     await start();
     addNodes(3);
@@ -233,6 +282,68 @@ describe("the kubernetes driver against the fake Kubernetes API", () => {
     expect(done.status.phase, done.spec.items?.failureReason).toBe("Success");
     expect(fake.kubelet.upgrades.map((upgrade) => upgrade.node)).toEqual(["n1", "n2", "n3"]);
   }, 90_000);
+
+  it("pre-checks the cluster itself: nodes not Ready, budgets allowing no disruption, kubelets past the skew, deprecated APIs requested", async () => {
+    await start();
+    fake.addNode({ name: "n1", kubeletVersion: KUBELET_FROM });
+    fake.addNode({ name: "n2", kubeletVersion: KUBELET_FROM, ready: false });
+    fake.addNode({ name: "old", kubeletVersion: "v1.25.16" });
+    fake.addPod({ name: "db-0", nodeName: "n1", labels: { app: "db" }, owner: { kind: "StatefulSet", name: "db" } });
+    fake.addPdb({ name: "db", matchLabels: { app: "db" }, maxUnavailable: 0 });
+    fake.addPdb({ namespace: "web", name: "spare", matchLabels: { app: "none" }, maxUnavailable: 1 });
+    fake.setDeprecatedApis([
+      { group: "flowcontrol.apiserver.k8s.io", version: "v1beta2", resource: "flowschemas", removedRelease: "1.29" },
+    ]);
+    const { store, call, clusterPath } = await boot();
+    runner = startCheckRunner(store);
+
+    const body = {
+      kind: "PreCheckTask",
+      apiVersion: "v3",
+      spec: { clusterID: CLUSTER, clusterVersion: "v1.28.15-r30", targetVersion: "v1.29" },
+    };
+    const created = await call("POST", `${clusterPath(CLUSTER)}/operation/precheck`, body);
+    expect(created.status).toBe(200);
+    const check = await pollUntil(
+      async () =>
+        (await call("GET", `${clusterPath(CLUSTER)}/operation/precheck/tasks/${created.body.metadata.uid}`)).body,
+      (task) => !["Init", "Running"].includes(task.status.phase),
+    );
+    type Item = { name: string; phase: string; level: string; group: string; message: string };
+    const items = (list: Item[]) => Object.fromEntries(list.map((item) => [item.name, item]));
+    const cluster = items(check.status.clusterCheckStatus.itemsStatus);
+    expect(check.status.phase).toBe("Failed");
+    expect(cluster.DisruptionBudgets).toMatchObject({
+      phase: "Failed",
+      level: "Warning",
+      group: "NodeCheck",
+      // web/spare selects no pod: it allows no disruption but holds up no drain.
+      message: "PodDisruptionBudgets allowing no disruption would hold up a drain: default/db",
+    });
+    expect(cluster.KubeletVersionSkew).toMatchObject({
+      phase: "Failed",
+      level: "Fatal",
+      message: "kubelets more than 3 minor versions behind v1.29.15-r50: old v1.25.16",
+    });
+    expect(cluster.DeprecatedAPIs).toMatchObject({
+      phase: "Failed",
+      level: "Warning",
+      message:
+        "1 API(s) removed in v1.29.15-r50 are still called: /apis/flowcontrol.apiserver.k8s.io/v1beta2/flowschemas",
+    });
+    const nodes = check.status.nodeCheckStatus.nodeStageStatus.map(
+      (stage: { nodeInfo: { name: string; status: string }; itemsStatus: Item[] }) => [
+        stage.nodeInfo.name,
+        stage.nodeInfo.status,
+        items(stage.itemsStatus).NodeStatus?.phase,
+      ],
+    );
+    expect(nodes).toEqual([
+      ["n1", "Active", "Success"],
+      ["n2", "Abnormal", "Failed"],
+      ["old", "Active", "Success"],
+    ]);
+  });
 
   it("refuses an upgrade with a 400 when the profile lacks a hook the plan needs, and stores no task", async () => {
     await start({ controlPlaneUpgrade: undefined });
