@@ -345,6 +345,32 @@ describe("the kubernetes driver against the fake Kubernetes API", () => {
     ]);
   });
 
+  it("lists the nodes the cluster has now, through ListNodes too: a node that joined in its pool, none that left", async () => {
+    await start();
+    addNodes(2);
+    const { call, clusterPath } = await boot();
+    const cceNodes = async () =>
+      (await call("GET", `${clusterPath(CLUSTER)}/nodes`)).body.items
+        .map((node: { metadata: { name: string; uid: string } }) => node.metadata.name)
+        .sort();
+    expect(await cceNodes()).toEqual(["n1", "n2"]);
+    const before = (await listNodes()).items.find((node: { name: string }) => node.name === "n1");
+
+    fake.removeNode("n2");
+    fake.addNode({ name: "n3", kubeletVersion: KUBELET_FROM, labels: { "cce.cloud.com/cce-nodepool": "gpu" } });
+
+    expect(await cceNodes()).toEqual(["n1", "n3"]);
+    const listed = await listNodes();
+    type Listed = { id: string; name: string; pool: string };
+    const byName = new Map<string, Listed>(listed.items.map((node: Listed) => [node.name, node]));
+    expect([...byName.keys()].sort()).toEqual(["n1", "n3"]);
+    // n1 keeps its ID; n3 is in a pool the cluster did not have, added with it.
+    expect(byName.get("n1")?.id).toBe(before.id);
+    const gpu = listed.pools.find((pool: { name: string }) => pool.name === "gpu");
+    expect(gpu).toMatchObject({ nodeCount: 1 });
+    expect(byName.get("n3")?.pool).toBe(gpu.id);
+  });
+
   it("refuses an upgrade with a 400 when the profile lacks a hook the plan needs, and stores no task", async () => {
     await start({ controlPlaneUpgrade: undefined });
     addNodes(1);

@@ -129,6 +129,8 @@ export interface FakeKubernetes {
   /** Stops the server and removes the kubeconfig's directory. */
   close(): Promise<void>;
   addNode(node: FakeNodeSpec): void;
+  /** The node leaves the cluster (its object is deleted, as when a cloud controller removes a machine). */
+  removeNode(name: string): void;
   addPod(pod: FakePodSpec): void;
   addPdb(pdb: FakePdbSpec): void;
   node(name: string): FakeNodeView | undefined;
@@ -217,6 +219,9 @@ export async function startFakeKubernetes(
       await rm(directory, { recursive: true, force: true });
     },
     addNode: (node) => cluster.addNode(node),
+    removeNode: (name) => {
+      cluster.nodes.delete(name);
+    },
     addPod: (pod) => cluster.addPod(pod),
     addPdb: (pdb) => cluster.addPdb(pdb),
     node: (name) => {

@@ -5,6 +5,7 @@ import type { ApiContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { lifecycle } from "../lifecycle-refusal.js";
 import { nodeDocument, nodeSpec } from "../node-documents.js";
+import { syncObservedNodes } from "../observed-nodes-sync.js";
 import { requireCluster } from "../require-cluster.js";
 import { ClusterParams, withErrors } from "../schemas/common.js";
 import { DeleteNodeQuery, Node, NodeList, NodeParams } from "../schemas/node-pool.js";
@@ -26,6 +27,8 @@ export function nodeRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
       { schema: { operationId: "ListNodes", params: ClusterParams, response: withErrors({ 200: NodeList }) } },
       async (request) => {
         const cluster = await requireCluster(store.db, request.params.project_id, request.params.cluster_id);
+        // A cluster on a kubernetes profile lists what its API reports; the last nodes read when it cannot be reached.
+        await syncObservedNodes(store, cluster.id, clock, request.log);
         const [pools, nodes] = await Promise.all([
           listNodePools(store.db, cluster.id),
           listNodes(store.db, cluster.id),
