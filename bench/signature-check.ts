@@ -1,7 +1,10 @@
 // CPU time of one successful AK/SK signature check (the authenticator alone, the success path of every signed
-// request), for this tree and another one (a worktree of an older commit), in one process, in alternating batches.
-// CPU time of this process rather than wall time, so that a shared machine disturbs it less.
-// Usage: npx tsx bench/signature-check.ts --before <worktree> [--rounds 40] [--batch 5000]
+// request) beside its floor measured in the same run: the two hashes any verifier computes (sha256 of the canonical
+// request, HMAC-SHA256 of the string to sign) with node:crypto; with --before, also another tree (a worktree of an
+// older commit). In one process, in alternating batches; CPU time rather than wall time, so that a shared machine
+// disturbs it less.
+// Usage: npx tsx bench/signature-check.ts [--before <worktree>] [--rounds 40] [--batch 5000]
+import { createHash, createHmac } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,22 +62,43 @@ function median(values: number[]): number {
   return values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 }
 
+/** The floor: the sha256 and the HMAC of a request of the same size, nothing else. */
+function rawHashes(): (n: number) => Promise<number> {
+  const canonical = `GET\n/api/v3/projects/${PROJECT}/clusters/11111111-2222-4333-8444-555555555555/\n\n${"h".repeat(160)}`;
+  return async (n) => {
+    const started = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const hash = createHash("sha256").update(canonical).digest("hex");
+      createHmac("sha256", SK).update(`SDK-HMAC-SHA256\n20261202T000000Z\n${hash}`).digest("hex");
+    }
+    const used = process.cpuUsage(started);
+    return (used.user + used.system) / n;
+  };
+}
+
 async function main(): Promise<void> {
-  if (!values.before) throw new Error("--before <worktree> is required");
-  const before = await signatureCheck(values.before);
-  const after = await signatureCheck(HERE);
+  const runs: [string, (n: number) => Promise<number>][] = [
+    ["floor: sha256 + HMAC-SHA256 alone", rawHashes()],
+    ["this tree", await signatureCheck(HERE)],
+  ];
+  if (values.before) runs.push([`before (${values.before})`, await signatureCheck(values.before)]);
   const batch = Number(values.batch);
-  const [beforeUs, afterUs]: [number[], number[]] = [[], []];
+  const results = runs.map((): number[] => []);
   for (let round = 0; round < Number(values.rounds); round++) {
-    // ABBA: neither tree always runs second.
-    const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const which of order) (which === 0 ? beforeUs : afterUs).push(await (which === 0 ? before : after)(batch));
+    // Rotating order: no variant always runs first.
+    for (let k = 0; k < runs.length; k++) {
+      const which = (round + k) % runs.length;
+      results[which]?.push(await (runs[which]?.[1] as (n: number) => Promise<number>)(batch));
+    }
   }
+  const floor = median(results[0] ?? []);
   console.log(`CPU µs per successful signature check, ${values.rounds} rounds × ${batch}`);
-  console.log(
-    `before (${values.before}): median ${median(beforeUs).toFixed(1)}, min ${Math.min(...beforeUs).toFixed(1)}`,
-  );
-  console.log(`after (this tree):  median ${median(afterUs).toFixed(1)}, min ${Math.min(...afterUs).toFixed(1)}`);
+  console.log("| variant | median µs | min µs | × floor |\n|---|---|---|---|");
+  runs.forEach(([name], index) => {
+    const values = results[index] ?? [];
+    const row = [name, median(values).toFixed(1), Math.min(...values).toFixed(1), (median(values) / floor).toFixed(1)];
+    console.log(`| ${row.join(" | ")} |`);
+  });
   process.exit(0);
 }
 

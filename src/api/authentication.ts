@@ -1,4 +1,5 @@
 import type { FastifyRequest, preValidationHookHandler } from "fastify";
+import { LRUCache } from "lru-cache";
 import { BoundedMap } from "../domain/bounded-map.js";
 import type { Clock } from "../domain/clock.js";
 import { parseAuthorization, type SignableRequest, verifySignature } from "../domain/signing/sdk-hmac-sha256.js";
@@ -175,18 +176,21 @@ export function requireProjectCredential(authenticator: Authenticator): preValid
 
 /** Remembers lookups for a short time, so a hot path does not read the same credential on every request. */
 class ExpiringCache<T> {
-  readonly #entries = new Map<string, { value: Promise<T>; until: number }>();
-  constructor(private readonly ttlMs: number) {}
+  readonly #entries: LRUCache<string, { value: Promise<T> }>;
+  constructor(ttlMs: number) {
+    // A ttl of 0 would mean "forever" to lru-cache.
+    this.#entries = new LRUCache({ max: 10_000, ttl: Math.max(1, ttlMs) });
+  }
 
   get(key: string, load: () => Promise<T>): Promise<T> {
-    const now = performance.now();
     const hit = this.#entries.get(key);
-    if (hit && hit.until > now) return hit.value;
-    if (this.#entries.size > 10_000) this.#entries.clear();
-    const value = load();
-    this.#entries.set(key, { value, until: now + this.ttlMs });
-    value.catch(() => this.#entries.delete(key));
-    return value;
+    if (hit) return hit.value;
+    const entry = { value: load() };
+    this.#entries.set(key, entry);
+    entry.value.catch(() => {
+      if (this.#entries.peek(key) === entry) this.#entries.delete(key);
+    });
+    return entry.value;
   }
 }
 

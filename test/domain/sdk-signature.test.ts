@@ -312,6 +312,8 @@ describe("authorization and dates", () => {
     expect(formatSdkDate(new Date(Date.UTC(2026, 10, 29, 20, 11, 44, 999)))).toBe("20261129T201144Z");
     expect(parseSdkDate("20261129T201144Z")).toBe(Date.UTC(2026, 10, 29, 20, 11, 44));
     expect(parseSdkDate("20240229T000000Z")).toBe(Date.UTC(2024, 1, 29));
+    expect(parseSdkDate("00500101T000000Z")).toBe(Date.parse("0050-01-01T00:00:00Z"));
+    expect(parseSdkDate("20261129T205960Z")).toBeNull();
     for (const bad of ["20260230T000000Z", "20261301T000000Z", "20261129T240000Z", "2026-11-29T20:11:44Z", ""]) {
       expect(parseSdkDate(bad)).toBeNull();
     }

@@ -2,7 +2,8 @@
  * Huawei Cloud `SDK-HMAC-SHA256` AK/SK request signing as pure functions, shared by the server-side
  * verifier and the client-side signer. Behaviour follows docs real-clients.md §B.3–B.5, §A.4 and §C.1.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
+import { BoundedMap } from "../bounded-map.js";
 
 const ALGORITHM = "SDK-HMAC-SHA256";
 // An access key is at most 128 characters (the seed's limit): longer ones are not signatures.
@@ -94,8 +95,21 @@ function encodeBytewise(s: string): string {
   }).join("");
 }
 
+/** Pollers ask for the same few paths again and again: their canonical form is kept, not rebuilt per request (a
+ * BoundedMap, not a library: the client package imports this module and has no dependencies). */
+const canonicalUris = new BoundedMap<string, string>(4096);
+
 /** Canonical URI: each segment decoded then re-encoded, always ending in "/"; duplicate slashes kept. */
 export function canonicalUri(rawPath: string): string {
+  let uri = canonicalUris.get(rawPath);
+  if (uri === undefined) {
+    uri = buildCanonicalUri(rawPath);
+    canonicalUris.set(rawPath, uri);
+  }
+  return uri;
+}
+
+function buildCanonicalUri(rawPath: string): string {
   const uri = rawPath
     .split("/")
     .map((segment) => encodeRfc3986(decodeOrRaw(segment)))
@@ -164,9 +178,17 @@ export function stringToSign(sdkDate: string, canonicalRequestText: string): str
   return `${ALGORITHM}\n${sdkDate}\n${sha256Hex(canonicalRequestText)}`;
 }
 
+/** Each secret's key object, made once: building one from the string costs as much as the HMAC itself. */
+const secretKeys = new BoundedMap<string, KeyObject>(10_000);
+
 /** Lowercase hex HMAC-SHA256 keyed directly with the SK string (no key derivation). */
 export function signature(sk: string, stringToSignText: string): string {
-  return createHmac("sha256", sk).update(stringToSignText).digest("hex");
+  let key = secretKeys.get(sk);
+  if (key === undefined) {
+    key = createSecretKey(Buffer.from(sk, "utf8"));
+    secretKeys.set(sk, key);
+  }
+  return createHmac("sha256", key).update(stringToSignText).digest("hex");
 }
 
 /** Parses `SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`; `null` for any other shape or scheme. */
@@ -247,10 +269,22 @@ export function formatSdkDate(d: Date): string {
 
 /** Parses `YYYYMMDDTHHMMSSZ` to epoch ms; `null` unless it is well-formed and a real calendar date/time. */
 export function parseSdkDate(s: string): number | null {
-  if (!SDK_DATE_RE.test(s)) return null;
-  const ms = Date.parse(s.replace(SDK_DATE_RE, "$1-$2-$3T$4:$5:$6Z"));
-  // Date.parse rolls impossible values over (Feb 30, hour 24); the round trip rejects them.
-  return Number.isNaN(ms) || formatSdkDate(new Date(ms)) !== s ? null : ms;
+  const match = SDK_DATE_RE.exec(s);
+  if (match === null) return null;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, ...number[]];
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, takes years below 100 as they are.
+  date.setUTCFullYear(year, (month as number) - 1, day);
+  date.setUTCHours(hour as number, minute, second, 0);
+  // Impossible values roll over (Feb 30, hour 24); reading the fields back rejects them.
+  const real =
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === (month as number) - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second;
+  return real ? date.getTime() : null;
 }
 
 /** One `name:value` line per signed header value, in the client's SignedHeaders order (§B.4 step 6). */
@@ -306,7 +340,11 @@ function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
+/** The hash of an empty body, which every GET carries. */
+const EMPTY_SHA256 = createHash("sha256").digest("hex");
+
 function sha256Hex(data: string | Uint8Array): string {
+  if (data.length === 0) return EMPTY_SHA256;
   return createHash("sha256").update(data).digest("hex");
 }
 
