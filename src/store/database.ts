@@ -5,6 +5,7 @@ import { BoundedMap } from "../domain/bounded-map.js";
 import { redactUrlPasswords } from "../domain/url-passwords.js";
 import { GroupCommitter } from "./group-commit.js";
 import type { Database } from "./schema.js";
+import { SqliteChanges } from "./sqlite-changes.js";
 import { SharedFileSqliteDialect } from "./sqlite-dialect.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -17,6 +18,8 @@ export interface Store {
   readonly schema?: string;
   /** Shares one durable commit between the engine's and the simulator's small writes. */
   readonly groupCommit: GroupCommitter;
+  /** SQLite: what says whether the database changed between two looks (PostgreSQL: none, nothing is cached). */
+  readonly changes?: SqliteChanges;
   close(): Promise<void>;
 }
 
@@ -69,24 +72,28 @@ function openSqlite(path: string): Store {
   sqlite.pragma("foreign_keys = ON");
   // Sorts and window functions (the claim's) keep their scratch b-trees in memory instead of temporary files.
   sqlite.pragma("temp_store = MEMORY");
+  const changes = new SqliteChanges(sqlite);
   const dialect = new SharedFileSqliteDialect({
-    database: withStatementCache(sqlite),
+    database: withStatementCache(sqlite, changes),
     inTransaction: () => sqlite.inTransaction,
     busyRetryMs: SQLITE_BUSY_WAIT_MS - SQLITE_BLOCKING_WAIT_MS,
   });
   const db = new Kysely<Database>({ dialect });
-  return { db, dialect: "sqlite", groupCommit: new GroupCommitter(db), close: () => db.destroy() };
+  return { db, dialect: "sqlite", groupCommit: new GroupCommitter(db), changes, close: () => db.destroy() };
 }
 
-/** Statements are prepared once per SQL text: Kysely asks for a new one on every query, and preparing costs. */
-function withStatementCache(sqlite: SqliteDatabase.Database, limit = 512) {
-  const cache = new BoundedMap<string, SqliteDatabase.Statement>(limit);
+/**
+ * Statements are prepared once per SQL text: Kysely asks for a new one on every query, and preparing costs. Each
+ * comes out watched, so that every write is counted.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database, changes: SqliteChanges, limit = 512) {
+  const cache = new BoundedMap<string, ReturnType<SqliteChanges["watch"]>>(limit);
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
       let statement = cache.get(text);
       if (!statement) {
-        statement = sqlite.prepare(text);
+        statement = changes.watch(sqlite.prepare(text));
         cache.set(text, statement);
       }
       return statement;

@@ -9,10 +9,10 @@ import { kubernetesProfileOf } from "../../drivers/kubernetes-inventory.js";
 import { driverChoices } from "../../store/cluster-driver-queries.js";
 import { type ClusterRow, listAddons, listNodePools } from "../../store/cluster-queries.js";
 import { newestPrecheckFor } from "../../store/precheck-queries.js";
+import { taskDocumentReader } from "../../store/task-document-cache.js";
 import {
   ActiveUpgradeExistsError,
   BackupRunningError,
-  findTaskDocumentRow,
   insertUpgradeTask,
   listUpgradeTasks,
 } from "../../store/upgrade-task-queries.js";
@@ -35,6 +35,7 @@ const TASKS = "/api/v3/projects/:project_id/clusters/:cluster_id/operation/upgra
 /** UpgradeCluster, ShowUpgradeClusterTask and ListUpgradeClusterTasks (reference §2.1–2.3). */
 export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
   const { store, clock, zone } = context;
+  const readTaskDocument = taskDocumentReader(store);
 
   /**
    * Once a cluster has a pre-check for this upgrade, the newest one must have succeeded and not expired; a cluster never
@@ -170,8 +171,9 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
       },
       async (request) => {
         const { project_id: projectId, cluster_id: clusterId, task_id: taskId } = request.params;
-        // The hot path of every poller: one query. A missing cluster and a missing task answer the same 404.
-        const task = await findTaskDocumentRow(store.db, projectId, clusterId, taskId);
+        // The hot path of every poller: from memory while nothing was written, else one query. A missing cluster and a
+        // missing task answer the same 404.
+        const task = await readTaskDocument(projectId, clusterId, taskId);
         if (!task) throw new ApiError("resourceNotFound", `upgrade task ${taskId} of cluster ${clusterId} not found`);
         return upgradeTaskDocument(task, zone);
       },
