@@ -1,7 +1,7 @@
 // GET …/upgrade/tasks/{task_id} under load, beside a bare node:http server returning the same bytes (the limit).
 // Usage: npm run bench:http -- [--connections 50] [--duration 10]
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -97,9 +97,18 @@ interface Row {
   readonly requestsPerSecond: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** The server process's own CPU time per request: steadier than req/s when the load generator shares the cores. */
+  readonly serverCpuUs: number;
 }
 
-async function load(name: string, url: string, headers: Record<string, string>): Promise<Row> {
+/** A process's user + system CPU time so far, in µs (Linux `/proc`, clock ticks of 10 ms). */
+function cpuMicros(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function load(name: string, server: ChildProcess, url: string, headers: Record<string, string>): Promise<Row> {
+  const cpuBefore = cpuMicros(server.pid);
   const result = await autocannon({
     url,
     headers,
@@ -111,6 +120,7 @@ async function load(name: string, url: string, headers: Record<string, string>):
     requestsPerSecond: result.requests.average,
     p99Ms: result.latency.p99,
     errors: result.errors + result.non2xx,
+    serverCpuUs: (cpuMicros(server.pid) - cpuBefore) / Math.max(1, result.requests.total),
   };
 }
 
@@ -126,29 +136,26 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   try {
-    rows.push(await load("(a) bare node:http, same bytes", `${bare.address}/`, {}));
-    rows.push(await load("(b) token, SQLite", `${sqlite.address}${sqlitePath}`, { "x-auth-token": TOKEN }));
-    rows.push(
-      await load(
-        "(c) AK/SK signature, SQLite",
-        `${sqlite.address}${sqlitePath}`,
-        signedHeaders(sqlite.address, sqlitePath),
-      ),
-    );
-    rows.push(await load("(d) token, PostgreSQL", `${postgres.address}${pgPath}`, { "x-auth-token": TOKEN }));
+    rows.push(await load("(a) bare node:http, same bytes", bare.child, `${bare.address}/`, {}));
+    const token = { "x-auth-token": TOKEN };
+    rows.push(await load("(b) token, SQLite", sqlite.child, `${sqlite.address}${sqlitePath}`, token));
+    const signed = signedHeaders(sqlite.address, sqlitePath);
+    rows.push(await load("(c) AK/SK signature, SQLite", sqlite.child, `${sqlite.address}${sqlitePath}`, signed));
+    rows.push(await load("(d) token, PostgreSQL", postgres.child, `${postgres.address}${pgPath}`, token));
   } finally {
     for (const server of [sqlite, postgres, bare]) server.child.kill("SIGTERM");
   }
   const limit = rows[0]?.requestsPerSecond ?? 1;
+  const floor = rows[0]?.serverCpuUs ?? 1;
   console.log(
     `GET …/upgrade/tasks/{task_id}, ${values.connections} connections, ${values.duration} s each, body ${bytes.length} bytes`,
   );
   console.log(
-    `${"server".padEnd(34)} ${"req/s".padStart(9)} ${"p99 ms".padStart(7)} ${"ratio".padStart(6)} ${"errors".padStart(7)}`,
+    `${"server".padEnd(34)} ${"req/s".padStart(9)} ${"p99 ms".padStart(7)} ${"ratio".padStart(6)} ${"errors".padStart(7)} ${"server CPU µs/req".padStart(18)} ${"× bare".padStart(7)}`,
   );
   for (const row of rows) {
     console.log(
-      `${row.name.padEnd(34)} ${row.requestsPerSecond.toFixed(0).padStart(9)} ${String(row.p99Ms).padStart(7)} ${(row.requestsPerSecond / limit).toFixed(2).padStart(6)} ${String(row.errors).padStart(7)}`,
+      `${row.name.padEnd(34)} ${row.requestsPerSecond.toFixed(0).padStart(9)} ${String(row.p99Ms).padStart(7)} ${(row.requestsPerSecond / limit).toFixed(2).padStart(6)} ${String(row.errors).padStart(7)} ${row.serverCpuUs.toFixed(1).padStart(18)} ${(row.serverCpuUs / floor).toFixed(2).padStart(7)}`,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { FastifyHelmetOptions } from "@fastify/helmet";
+import type { onRequestHookHandler } from "fastify";
+import helmet, { type HelmetOptions } from "helmet";
 
 /** A Content-Security-Policy as directive name → sources. */
 export type ContentSecurityPolicy = Readonly<Record<string, readonly string[]>>;
@@ -42,15 +43,26 @@ export const CONSOLE_POLICY: ContentSecurityPolicy = {
 };
 
 /**
- * @fastify/helmet's settings for responses under `policy`: helmet's defaults (nosniff, `Referrer-Policy:
+ * helmet's settings for responses under `policy`: helmet's defaults (nosniff, `Referrer-Policy:
  * no-referrer`, cross-origin isolation headers) with framing denied. HSTS is left to the TLS terminator: this
  * service speaks plain HTTP, where browsers ignore it.
  */
-export function securityHeaders(policy: ContentSecurityPolicy): FastifyHelmetOptions {
+export function securityHeaders(policy: ContentSecurityPolicy): HelmetOptions {
   return {
     contentSecurityPolicy: { useDefaults: false, directives: policyDirectives(policy) },
     frameguard: { action: "deny" },
     strictTransportSecurity: false,
+  };
+}
+
+/**
+ * An onRequest hook setting helmet's headers for `policy`, on the routes of the scope it is added to. helmet is built
+ * once here: @fastify/helmet builds it again on every request (CSP directives parsed anew each time).
+ */
+export function securityHeadersHook(policy: ContentSecurityPolicy): onRequestHookHandler {
+  const middleware = helmet(securityHeaders(policy));
+  return (request, reply, done) => {
+    middleware(request.raw, reply.raw, (error) => done(error as Error | undefined));
   };
 }
 

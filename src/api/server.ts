@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -36,7 +35,7 @@ import { upgradeInfoRoutes } from "./routes/upgrade-info.js";
 import { upgradeTaskRoutes } from "./routes/upgrade-tasks.js";
 import { upgradeWorkflowRoutes } from "./routes/upgrade-workflows.js";
 import { ErrorResponse } from "./schemas/common.js";
-import { API_POLICY, DOCS_POLICY, PRE_ROUTING_HEADERS, policyHeader, securityHeaders } from "./security-headers.js";
+import { API_POLICY, DOCS_POLICY, PRE_ROUTING_HEADERS, policyHeader, securityHeadersHook } from "./security-headers.js";
 import { describeValidationError, type ValidationIssue } from "./validation-message.js";
 
 export interface ServerOptions {
@@ -59,7 +58,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  await app.register(helmet, securityHeaders(API_POLICY));
+  app.addHook("onRequest", securityHeadersHook(API_POLICY));
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });

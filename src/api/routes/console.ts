@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import helmet from "@fastify/helmet";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { CONSOLE_POLICY, securityHeaders } from "../security-headers.js";
+import { CONSOLE_POLICY, securityHeadersHook } from "../security-headers.js";
 
 /** Where `vite build --config src/console/vite.config.ts` writes the console. */
 const CONSOLE_BUILD = fileURLToPath(new URL("../../../dist/console/", import.meta.url));
@@ -21,7 +20,7 @@ then reload this page. The API itself is running.</p></body></html>
  */
 export function consoleRoutes(buildDirectory = CONSOLE_BUILD) {
   return async (app: FastifyInstance) => {
-    await app.register(helmet, securityHeaders(CONSOLE_POLICY));
+    app.addHook("onRequest", securityHeadersHook(CONSOLE_POLICY));
     if (!existsSync(`${buildDirectory}/index.html`)) {
       const notBuilt = async (_request: unknown, reply: FastifyReply) =>
         reply.code(503).type("text/html; charset=utf-8").send(NOT_BUILT_PAGE);
