@@ -88,7 +88,8 @@ async function main(): Promise<void> {
     // Rotating order: no variant always runs first.
     for (let k = 0; k < runs.length; k++) {
       const which = (round + k) % runs.length;
-      results[which]?.push(await (runs[which]?.[1] as (n: number) => Promise<number>)(batch));
+      const [, run] = runs[which] as (typeof runs)[number];
+      results[which]?.push(await run(batch));
     }
   }
   const floor = median(results[0] ?? []);
