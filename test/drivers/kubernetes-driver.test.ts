@@ -35,7 +35,7 @@ describe("the kubernetes driver against the fake Kubernetes API", () => {
     await fake?.close();
   });
 
-  const start = async (extra: Partial<DriverProfile> = {}, replacementReadyMs = 0) => {
+  const start = async (extra: Record<string, unknown> = {}, replacementReadyMs = 0) => {
     fake = await startFakeKubernetes({ gitVersion: KUBELET_FROM, replacementReadyMs });
     profile = kubernetesProfile(fake, extra);
   };
@@ -370,6 +370,42 @@ describe("the kubernetes driver against the fake Kubernetes API", () => {
     expect(gpu).toMatchObject({ nodeCount: 1 });
     expect(byName.get("n3")?.pool).toBe(gpu.id);
   });
+
+  it("fails the control plane step when /version does not report the target after controlPlaneUpgrade", async () => {
+    await start({ controlPlaneUpgrade: { type: "exec", command: ["/bin/true"] }, nodeReadyTimeoutSeconds: 1 });
+    addNodes(1);
+    const { startUpgrade, waitForTask } = await boot();
+
+    const failed = await waitForTask(CLUSTER, await startUpgrade(CLUSTER, "v1.29"), finished, 30_000);
+
+    expect(failed.spec.items?.failureReason).toBe(
+      `control-plane: ControlPlaneVersionMismatch: the API server reports ${KUBELET_FROM}, not v1.29.15-r50, 1 s after controlPlaneUpgrade`,
+    );
+    expect(fake.requests.some((request) => request.method === "PATCH")).toBe(false);
+  });
+
+  it("upgrades requested add-ons through addonUpgrade, and refuses them with a 400 when the profile has none", async () => {
+    const addons = { addons: [{ addonTemplateName: "coredns", version: "1.29.4", operation: "patch" }] };
+    for (const addonUpgrade of [undefined, { type: "exec", command: ["/bin/true"] }]) {
+      await start(addonUpgrade ? { addonUpgrade } : {});
+      addNodes(1);
+      const { call, clusterPath, startUpgrade, waitForTask } = await boot();
+      if (!addonUpgrade) {
+        const refused = await call("POST", `${clusterPath(CLUSTER)}/operation/upgrade`, {
+          ...upgradeBodyFor("v1.29"),
+          spec: { clusterUpgradeAction: { ...upgradeBodyFor("v1.29").spec.clusterUpgradeAction, ...addons } },
+        });
+        expect(refused.status).toBe(400);
+        expect(refused.body.error_msg).toContain("no addonUpgrade hook");
+        await system?.close();
+        system = undefined;
+        await fake.close();
+        continue;
+      }
+      const done = await waitForTask(CLUSTER, await startUpgrade(CLUSTER, "v1.29", addons), finished, 30_000);
+      expect(done.status.phase, done.spec.items?.failureReason).toBe("Success");
+    }
+  }, 60_000);
 
   it("refuses an upgrade with a 400 when the profile lacks a hook the plan needs, and stores no task", async () => {
     await start({ controlPlaneUpgrade: undefined });

@@ -11,7 +11,7 @@ export const KUBELET_FROM = "v1.28.15";
 export const KUBELET_TO = "v1.29.15";
 
 /** A kubernetes profile on the fake, with its hooks the fake's simulated kubelet and control plane. */
-export function kubernetesProfile(fake: FakeKubernetes, extra: Partial<DriverProfile> = {}): DriverProfile {
+export function kubernetesProfile(fake: FakeKubernetes, extra: Record<string, unknown> = {}): DriverProfile {
   return {
     type: "kubernetes",
     kubeconfig: fake.kubeconfigPath,
