@@ -1,5 +1,5 @@
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, type SqliteStatement } from "kysely";
 import pg from "pg";
 import { BoundedMap } from "../domain/bounded-map.js";
 import { redactUrlPasswords } from "../domain/url-passwords.js";
@@ -87,7 +87,7 @@ function openSqlite(path: string): Store {
  * comes out watched, so that every write is counted.
  */
 function withStatementCache(sqlite: SqliteDatabase.Database, changes: SqliteChanges, limit = 512) {
-  const cache = new BoundedMap<string, ReturnType<SqliteChanges["watch"]>>(limit);
+  const cache = new BoundedMap<string, SqliteStatement>(limit);
   return {
     close: () => sqlite.close(),
     prepare(text: string) {

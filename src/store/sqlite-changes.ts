@@ -1,4 +1,5 @@
 import type SqliteDatabase from "better-sqlite3";
+import type { SqliteStatement } from "kysely";
 
 /**
  * What tells a reader of one SQLite connection that the database may have changed since it last looked: a count of
@@ -21,7 +22,7 @@ export class SqliteChanges {
   }
 
   /** A statement as Kysely runs it, counted as a write unless SQLite says it only reads. */
-  watch(statement: SqliteDatabase.Statement) {
+  watch(statement: SqliteDatabase.Statement): SqliteStatement {
     if (statement.readonly) return statement;
     const counted = <T>(run: () => T): T => {
       this.#writes += 1;
