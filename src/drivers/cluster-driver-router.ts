@@ -96,9 +96,9 @@ export class ClusterDriverRouter implements ClusterDriver, ClusterDriverLookup {
     return new HookDriver(profile, row.clusterName, this.clock, this.log, this.network);
   }
 
-  #kubernetesDriver(profile: KubernetesDriverConfig, row: ClusterDriverRow): ClusterCheckDriver {
+  async #kubernetesDriver(profile: KubernetesDriverConfig, row: ClusterDriverRow): Promise<ClusterCheckDriver> {
     try {
-      const api = clientNodeApi(profile);
+      const api = await clientNodeApi(profile);
       return new KubernetesDriver(api, profile, row.clusterName, this.clock, this.log, this.network);
     } catch (error) {
       // The path and the file's contents are the operator's: the log has them, the tenant a fixed reason.

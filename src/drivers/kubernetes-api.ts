@@ -1,17 +1,6 @@
 import http from "node:http";
 import https from "node:https";
-import {
-  ApiException,
-  CoreV1Api,
-  KubeConfig,
-  PatchStrategy,
-  PolicyV1Api,
-  setHeaderOptions,
-  type V1LabelSelector,
-  type V1Node,
-  type V1Pod,
-  VersionApi,
-} from "@kubernetes/client-node";
+import type { CoreV1Api, KubeConfig, V1LabelSelector, V1Node, V1Pod } from "@kubernetes/client-node";
 import { DEFAULT_POOL } from "../domain/kubernetes-nodes.js";
 
 /** A node as the driver reads it. */
@@ -91,8 +80,20 @@ export interface KubeconfigSource {
 const METRICS_MAX_BYTES = 64 * 1024 * 1024;
 const METRICS_TIMEOUT_MS = 30_000;
 
+type ClientNode = typeof import("@kubernetes/client-node");
+type ApiErrorClass = ClientNode["ApiException"];
+let clientNodeModule: Promise<ClientNode> | undefined;
+
+/** Imported on first use: the library takes about half a second to load, which every start of the service paid. */
+function loadClientNode(): Promise<ClientNode> {
+  clientNodeModule ??= import("@kubernetes/client-node");
+  return clientNodeModule;
+}
+
 /** The Kubernetes API through `@kubernetes/client-node`, configured from the operator's kubeconfig file. */
-export function clientNodeApi(source: KubeconfigSource): KubernetesApi {
+export async function clientNodeApi(source: KubeconfigSource): Promise<KubernetesApi> {
+  const { ApiException, CoreV1Api, KubeConfig, PatchStrategy, PolicyV1Api, VersionApi, setHeaderOptions } =
+    await loadClientNode();
   const config = new KubeConfig();
   config.loadFromFile(source.kubeconfig);
   if (source.context !== undefined) config.setCurrentContext(source.context);
@@ -100,6 +101,7 @@ export function clientNodeApi(source: KubeconfigSource): KubernetesApi {
   const policy = config.makeApiClient(PolicyV1Api);
   const version = config.makeApiClient(VersionApi);
   const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+  const notFoundAsUndefined = <T>(read: () => Promise<T>) => orUndefinedWhenMissing(read, ApiException);
   return {
     async listNodes() {
       return (await core.listNode()).items.map(toKubeNode);
@@ -124,7 +126,7 @@ export function clientNodeApi(source: KubeconfigSource): KubernetesApi {
       );
       return found?.metadata?.uid === pod.uid;
     },
-    evict: (pod, gracePeriodSeconds) => evictPod(core, pod, gracePeriodSeconds),
+    evict: (pod, gracePeriodSeconds) => evictPod(core, pod, gracePeriodSeconds, ApiException),
     async budgets() {
       const list = await policy.listPodDisruptionBudgetForAllNamespaces();
       return list.items.map((budget) => ({
@@ -144,7 +146,12 @@ export function clientNodeApi(source: KubeconfigSource): KubernetesApi {
   };
 }
 
-async function evictPod(core: CoreV1Api, pod: KubePod, gracePeriodSeconds: number | undefined) {
+async function evictPod(
+  core: CoreV1Api,
+  pod: KubePod,
+  gracePeriodSeconds: number | undefined,
+  ApiException: ApiErrorClass,
+) {
   const body = {
     apiVersion: "policy/v1",
     kind: "Eviction",
@@ -184,7 +191,7 @@ function safeJson(text: string): unknown {
   }
 }
 
-async function notFoundAsUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
+async function orUndefinedWhenMissing<T>(read: () => Promise<T>, ApiException: ApiErrorClass): Promise<T | undefined> {
   try {
     return await read();
   } catch (error) {

@@ -18,7 +18,8 @@ export async function readClusterNodes(
   log: Pick<HookLogger, "warn">,
 ): Promise<NodeReading> {
   try {
-    return { ok: true, nodes: await withTimeout(readObservedNodes(clientNodeApi(profile), profile), READ_TIMEOUT_MS) };
+    const read = clientNodeApi(profile).then((api) => readObservedNodes(api, profile));
+    return { ok: true, nodes: await withTimeout(read, READ_TIMEOUT_MS) };
   } catch (error) {
     log.warn({ err: error }, "reading the cluster's nodes through its kubeconfig failed");
     return { ok: false, reason: "the cluster's Kubernetes API could not be read; the server log says why" };
