@@ -12,14 +12,14 @@ import { parseArgs } from "node:util";
 import { sql } from "kysely";
 import { systemClock } from "../src/domain/clock.js";
 import type { UpgradePlan } from "../src/domain/upgrade-plan.js";
-import { normalizeUpgradeAction } from "../src/domain/upgrade-request.js";
 import { SimulatorDriver } from "../src/drivers/simulator.js";
 import { UpgradeEngine } from "../src/engine/upgrade-engine.js";
 import { openStore, type Store } from "../src/store/database.js";
 import { engineStore } from "../src/store/engine-store.js";
 import { migrateToLatest } from "../src/store/migrate.js";
-import { applySeed, type SeedFile } from "../src/store/seed-file.js";
+import { applySeed } from "../src/store/seed-file.js";
 import { simulatedClusterStore } from "../src/store/simulated-cluster-store.js";
+import { clustersSeed, queueUpgrades } from "./upgrade-fixtures.js";
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +34,6 @@ const { values } = parseArgs({
 const clusters = Number(values.clusters);
 const nodes = Number(values.nodes);
 const concurrency = Number(values.concurrency);
-const PROJECT = "0123456789abcdef0123456789abcdef";
 
 function databaseUrl(): string {
   if (values.dialect === "sqlite") return `sqlite:${join(mkdtempSync(join(tmpdir(), "cce-bench-")), "bench.db")}`;
@@ -53,57 +52,6 @@ async function rawCommitRate(store: Store, seconds: number): Promise<number> {
     commits += 1;
   }
   return commits / seconds;
-}
-
-function seed(): SeedFile {
-  return {
-    projects: [
-      {
-        id: PROJECT,
-        name: "bench",
-        clusters: Array.from({ length: clusters }, (_, i) => ({
-          id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-          name: `c${i}`,
-          version: "v1.28.15-r30",
-          nodePools: [{ id: "DefaultPool", name: "DefaultPool", nodeCount: nodes }],
-        })),
-      },
-    ],
-  };
-}
-
-async function createTasks(store: Store): Promise<void> {
-  const action = normalizeUpgradeAction(
-    {
-      targetVersion: "v1.29",
-      strategy: { type: "inPlaceRollingUpdate", inPlaceRollingUpdate: { userDefinedStep: 20 } },
-    },
-    "v1.29.15-r50",
-  );
-  const now = Date.now() * 1000;
-  const rows = Array.from({ length: clusters }, (_, i) => ({
-    id: randomUUID(),
-    project_id: PROJECT,
-    cluster_id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-    phase: "Queuing" as const,
-    from_version: "v1.28.15-r30",
-    target_version: "v1.29.15-r50",
-    target_platform_version: "cce.12.0",
-    request: JSON.stringify(action),
-    plan: null,
-    failure_reason: null,
-    requested_control: null,
-    lease_owner: null,
-    lease_expires_at: null,
-    created_at: now + i,
-    updated_at: now + i,
-    completed_at: null,
-  }));
-  for (let i = 0; i < rows.length; i += 200)
-    await store.db
-      .insertInto("upgrade_tasks")
-      .values(rows.slice(i, i + 200))
-      .execute();
 }
 
 interface RunningEngine {
@@ -174,8 +122,8 @@ async function main(): Promise<void> {
   await migrateToLatest(store);
   const clock = systemClock();
   const commitRate = await rawCommitRate(store, Number(values["commit-seconds"]));
-  await applySeed(store, seed(), clock);
-  await createTasks(store);
+  await applySeed(store, clustersSeed(clusters, nodes), clock);
+  await queueUpgrades(store, clusters);
 
   const replicas = Number(values.replicas);
   const engine = replicas > 0 ? await startReplicas(url, replicas) : startInProcess(store);
