@@ -192,7 +192,9 @@ export class CheckTaskRunner {
     const work = new AbortController();
     const stopping = this.#polling.stopping;
     const onStop = () => work.abort(stopping.reason);
-    stopping.addEventListener("abort", onStop, { once: true });
+    // A stop that came while the task was being held has fired already: an abort listener would never hear it.
+    if (stopping.aborted) onStop();
+    else stopping.addEventListener("abort", onStop, { once: true });
     const timer = setInterval(async () => {
       const until = this.clock.nowMicros() + this.options.holdMs * 1000;
       const kept = await this.store.extendHold(held, until).catch(() => false);
