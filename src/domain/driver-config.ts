@@ -104,6 +104,9 @@ const HOOK_CALL_SETTINGS = {
   stepDeadlineSeconds: HookProfileSchema.properties.stepDeadlineSeconds,
 };
 
+/** The names of those settings, which a Kubernetes profile hands to its hook calls as they are. */
+export const HOOK_CALL_SETTING_NAMES = Object.keys(HOOK_CALL_SETTINGS) as (keyof typeof HOOK_CALL_SETTINGS)[];
+
 const seconds = (description: string, maximum = 86400) =>
   Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum, description }));
 

@@ -1,5 +1,11 @@
 import type { Clock } from "../domain/clock.js";
-import { type HookDriverConfig, type KubernetesDriverConfig, missingKubernetesHook } from "../domain/driver-config.js";
+import {
+  HOOK_CALL_SETTING_NAMES,
+  type HookDriverConfig,
+  type KubernetesDriverConfig,
+  kubernetesTransports,
+  missingKubernetesHook,
+} from "../domain/driver-config.js";
 import { inventoryVersion, nodeStatus, observedNodeId, reportsVersion } from "../domain/kubernetes-nodes.js";
 import type { ClusterInspection, ObservedCluster } from "../domain/upgrade-checks.js";
 import type { PlanTarget, StepFailure } from "../domain/upgrade-plan.js";
@@ -206,23 +212,12 @@ export class KubernetesDriver implements ClusterCheckDriver {
 
 /** The hook driver the profile's hooks run through; a step kind without its hook never reaches it. */
 function hookConfig(profile: KubernetesDriverConfig): HookDriverConfig {
-  const { nodeUpgrade, controlPlaneUpgrade, addonUpgrade, backup } = profile;
-  const settings = {
-    secret: profile.secret,
-    retries: profile.retries,
-    retryBackoffSeconds: profile.retryBackoffSeconds,
-    allowPrivateNetwork: profile.allowPrivateNetwork,
-    exposeStderr: profile.exposeStderr,
-    pollSeconds: profile.pollSeconds,
-    stepDeadlineSeconds: profile.stepDeadlineSeconds,
-  };
-  const defined = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
-  const steps = { master: controlPlaneUpgrade, addon: addonUpgrade, backup };
-  return {
-    ...defined,
-    default: nodeUpgrade,
-    steps: Object.fromEntries(Object.entries(steps).filter(([, value]) => value !== undefined)),
-  };
+  const settings = HOOK_CALL_SETTING_NAMES.filter((name) => profile[name] !== undefined).map((name) => [
+    name,
+    profile[name],
+  ]);
+  const { node, ...steps } = kubernetesTransports(profile);
+  return { ...Object.fromEntries(settings), default: profile.nodeUpgrade, steps };
 }
 
 function atVersion(node: KubeNode, version: string): boolean {

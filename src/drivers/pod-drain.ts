@@ -37,12 +37,17 @@ export async function drainNode(
       `pod ${podName(keeping)} on ${nodeName} has emptyDir data that a drain would delete; set drain.deleteEmptyDirData to allow it`,
     );
   }
-  const deadline = clock.nowMicros() / 1000 + policy.timeoutMs;
   const stop = new AbortController();
-  const stopped = AbortSignal.any([signal, stop.signal]);
+  const drain: Drain = {
+    api,
+    policy,
+    clock,
+    deadlineMs: clock.nowMicros() / 1000 + policy.timeoutMs,
+    signal: AbortSignal.any([signal, stop.signal]),
+  };
   const evictOne = async (pod: KubePod) => {
     try {
-      const failure = await evictUntilGone(api, pod, policy, clock, deadline, stopped);
+      const failure = await evictUntilGone(drain, pod);
       if (failure) stop.abort();
       return failure;
     } catch (error) {
@@ -55,61 +60,53 @@ export async function drainNode(
   return failures.find((failure) => failure !== undefined);
 }
 
+/** One node's drain under way: what every pod's eviction shares. */
+interface Drain {
+  readonly api: KubernetesApi;
+  readonly policy: DrainPolicy;
+  readonly clock: Clock;
+  readonly deadlineMs: number;
+  /** Aborted when the step is, or when another pod's eviction failed. */
+  readonly signal: AbortSignal;
+}
+
 /** Whether a drain evicts the pod: never a static pod's mirror or a finished pod; DaemonSet pods unless kept. */
 function evicts(pod: KubePod, policy: DrainPolicy): boolean {
   if (pod.mirror || pod.finished) return false;
   return !(pod.daemonSet && policy.skipDaemonSets);
 }
 
-async function evictUntilGone(
-  api: KubernetesApi,
-  pod: KubePod,
-  policy: DrainPolicy,
-  clock: Clock,
-  deadlineMs: number,
-  signal: AbortSignal,
-): Promise<StepFailure | undefined> {
+async function evictUntilGone(drain: Drain, pod: KubePod): Promise<StepFailure | undefined> {
+  const { api, policy, clock } = drain;
   for (let refusals = 0; ; refusals++) {
     const answer = await api.evict(pod, policy.podGracePeriodSeconds);
-    if (answer.kind === "evicted" || answer.kind === "gone")
-      return waitUntilGone(api, pod, policy, clock, deadlineMs, signal);
+    if (answer.kind === "evicted" || answer.kind === "gone") return waitUntilGone(drain, pod);
     if (answer.kind === "failed") {
       return evictionFailure(`evicting pod ${podName(pod)} failed: ${answer.status} ${answer.message}`);
     }
     const waitMs = policy.evictionRetryMs * Math.min(2 ** refusals, MAX_BACKOFF_FACTOR);
-    if (clock.nowMicros() / 1000 + waitMs > deadlineMs) return blockedFailure(api, pod, policy, answer.message);
-    await clock.sleep(waitMs, signal);
+    if (clock.nowMicros() / 1000 + waitMs > drain.deadlineMs) return blockedFailure(drain, pod, answer.message);
+    await clock.sleep(waitMs, drain.signal);
   }
 }
 
-async function waitUntilGone(
-  api: KubernetesApi,
-  pod: KubePod,
-  policy: DrainPolicy,
-  clock: Clock,
-  deadlineMs: number,
-  signal: AbortSignal,
-): Promise<StepFailure | undefined> {
+async function waitUntilGone(drain: Drain, pod: KubePod): Promise<StepFailure | undefined> {
+  const { api, policy, clock } = drain;
   while (await api.podExists(pod)) {
-    if (clock.nowMicros() / 1000 + policy.pollMs > deadlineMs) {
+    if (clock.nowMicros() / 1000 + policy.pollMs > drain.deadlineMs) {
       return evictionFailure(`pod ${podName(pod)} was evicted but still exists after ${seconds(policy.timeoutMs)}`);
     }
-    await clock.sleep(policy.pollMs, signal);
+    await clock.sleep(policy.pollMs, drain.signal);
   }
   return undefined;
 }
 
 /** The drain ran out of time on a refused eviction: the reason names the pod and the budgets that select it. */
-async function blockedFailure(
-  api: KubernetesApi,
-  pod: KubePod,
-  policy: DrainPolicy,
-  refusal: string,
-): Promise<StepFailure> {
-  const budgets = (await api.budgets()).filter((budget) => budgetSelects(budget, pod));
+async function blockedFailure(drain: Drain, pod: KubePod, refusal: string): Promise<StepFailure> {
+  const budgets = (await drain.api.budgets()).filter((budget) => budgetSelects(budget, pod));
   const named = budgets.map((budget) => `${budget.namespace}/${budget.name}`).join(", ") || "unknown";
   return evictionFailure(
-    `pod ${podName(pod)} could not be evicted within ${seconds(policy.timeoutMs)}: PodDisruptionBudget ${named} allows no disruption (${refusal})`,
+    `pod ${podName(pod)} could not be evicted within ${seconds(drain.policy.timeoutMs)}: PodDisruptionBudget ${named} allows no disruption (${refusal})`,
   );
 }
 
