@@ -36,6 +36,7 @@ import { upgradeTaskRoutes } from "./routes/upgrade-tasks.js";
 import { upgradeWorkflowRoutes } from "./routes/upgrade-workflows.js";
 import { ErrorResponse } from "./schemas/common.js";
 import { API_POLICY, DOCS_POLICY, PRE_ROUTING_HEADERS, policyHeader, securityHeadersHook } from "./security-headers.js";
+import { installTaskDocumentCache } from "./task-documents.js";
 import { describeValidationError, type ValidationIssue } from "./validation-message.js";
 
 export interface ServerOptions {
@@ -63,6 +64,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     reply.header("x-request-id", request.id);
   });
   installJsonParser(app);
+  const taskDocuments = installTaskDocumentCache(app, context);
   app.setErrorHandler((error: FastifyError, request, reply) => renderError(error, request, reply));
   app.setNotFoundHandler((request, reply) => {
     sendError(request, reply, ERROR_CATALOGUE.apiNotFound, ERROR_CATALOGUE.apiNotFound.message);
@@ -102,7 +104,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
     });
     cce.addHook("preValidation", requireProjectCredential(authenticator));
     await cce.register(clusterRoutes(context));
-    await cce.register(upgradeTaskRoutes(context));
+    await cce.register(upgradeTaskRoutes(context, taskDocuments));
     await cce.register(upgradeControlRoutes(context));
     await cce.register(extensionRoutes(context));
     await cce.register(projectStateRoutes(context));

@@ -4,9 +4,11 @@ import pg from "pg";
 import { BoundedMap } from "../domain/bounded-map.js";
 import { redactUrlPasswords } from "../domain/url-passwords.js";
 import { GroupCommitter } from "./group-commit.js";
+import { type ListenRetry, PostgresTaskChanges } from "./postgres-task-changes.js";
 import type { Database } from "./schema.js";
 import { SqliteChanges } from "./sqlite-changes.js";
 import { SharedFileSqliteDialect } from "./sqlite-dialect.js";
+import type { TaskChanges } from "./task-changes.js";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -18,12 +20,17 @@ export interface Store {
   readonly schema?: string;
   /** Shares one durable commit between the engine's and the simulator's small writes. */
   readonly groupCommit: GroupCommitter;
-  /** SQLite: what says whether the database changed between two looks (PostgreSQL: none, nothing is cached). */
-  readonly changes?: SqliteChanges;
+  /** Which tasks may have changed since a reader looked: SQLite's change count, PostgreSQL's notifications. */
+  readonly changes: TaskChanges;
   close(): Promise<void>;
 }
 
 export class DatabaseUrlError extends Error {}
+
+export interface StoreOptions {
+  /** PostgreSQL: how soon the task-change listener reconnects after its connection is lost. */
+  readonly listenRetry?: ListenRetry;
+}
 
 /**
  * SQLite: how long a statement waits for another process's write lock before it fails with `SQLITE_BUSY`. SQLite's
@@ -36,9 +43,9 @@ const SQLITE_BLOCKING_WAIT_MS = 10;
  * Opens the database a URL names: `sqlite:<path>` (`sqlite::memory:` for a throw-away one) or
  * `postgres://…`; a `schema` query parameter on a PostgreSQL URL keeps all tables in that schema.
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
   if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length));
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url);
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   throw new DatabaseUrlError(
     `DATABASE_URL must start with sqlite: or postgres://, got ${JSON.stringify(redactUrlPasswords(url))}`,
   );
@@ -103,7 +110,7 @@ function withStatementCache(sqlite: SqliteDatabase.Database, changes: SqliteChan
 
 const INT8_OID = 20;
 
-async function openPostgres(url: string): Promise<Store> {
+async function openPostgres(url: string, options: StoreOptions): Promise<Store> {
   const parsed = parseUrl(url);
   // Not shown: the text may hold a password that did not parse as one.
   if (!parsed)
@@ -130,12 +137,17 @@ async function openPostgres(url: string): Promise<Store> {
   if (schema) await pool.query(`create schema if not exists ${schema}`);
   const current = (await pool.query<{ schema: string }>("select current_schema() as schema")).rows[0]?.schema;
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const changes = new PostgresTaskChanges(parsed.toString(), current ?? "public", options.listenRetry);
   return {
     db,
     dialect: "postgres",
     schema: current ?? "public",
     groupCommit: new GroupCommitter(db, 4),
-    close: () => db.destroy(),
+    changes,
+    close: async () => {
+      await changes.close();
+      await db.destroy();
+    },
   };
 }
 

@@ -1,13 +1,15 @@
 import type SqliteDatabase from "better-sqlite3";
 import type { SqliteStatement } from "kysely";
+import type { TaskChanges } from "./task-changes.js";
 
 /**
  * What tells a reader of one SQLite connection that the database may have changed since it last looked: a count of
  * this process's write statements, bumped before each runs (every statement goes through `prepare`, and the one
  * connection runs a transaction's statements with nothing in between), and SQLite's `data_version`, which moves when
- * another connection (another process) commits.
+ * another connection (another process) commits. Nothing is announced per task: the mark covers every change.
  */
-export class SqliteChanges {
+export class SqliteChanges implements TaskChanges {
+  readonly listening = true;
   #writes = 0;
   readonly #dataVersion: SqliteDatabase.Statement<[], number>;
 
@@ -19,6 +21,10 @@ export class SqliteChanges {
   /** Changes whenever the database may have: compare two marks to know whether anything was written between them. */
   mark(): string {
     return `${this.#writes}:${this.#dataVersion.get()}`;
+  }
+
+  onChange(): () => void {
+    return () => {};
   }
 
   /** A statement as Kysely runs it, counted as a write unless SQLite says it only reads. */

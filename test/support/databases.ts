@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { type DialectName, openStore, type Store } from "../../src/store/database.js";
+import { type DialectName, openStore, type Store, type StoreOptions } from "../../src/store/database.js";
 import { migrateToLatest } from "../../src/store/migrate.js";
 
 /** PostgreSQL used by the tests; CI starts it (`.ci/run`). */
@@ -47,9 +47,9 @@ export function freshDatabaseUrl(dialect: DialectName): string {
  * dropping a schema while other tests migrate theirs breaks Kysely's migrator, whose catalogue queries see every
  * schema of the database.
  */
-export async function freshStore(dialect: DialectName): Promise<Store & { url: string }> {
+export async function freshStore(dialect: DialectName, options?: StoreOptions): Promise<Store & { url: string }> {
   const url = freshDatabaseUrl(dialect);
-  const store = await openStore(url);
+  const store = await openStore(url, options);
   await migrateToLatest(store);
   return { ...store, url };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Registry } from "prom-client";
 import { expect } from "vitest";
 import { buildServer } from "../../src/api/server.js";
 import { systemClock } from "../../src/domain/clock.js";
@@ -10,7 +11,7 @@ import { ClusterJobRunner } from "../../src/engine/cluster-job-runner.js";
 import { type EngineOptions, UpgradeEngine } from "../../src/engine/upgrade-engine.js";
 import { driverChoices } from "../../src/store/cluster-driver-queries.js";
 import { clusterJobStore } from "../../src/store/cluster-job-store.js";
-import type { DialectName } from "../../src/store/database.js";
+import type { DialectName, StoreOptions } from "../../src/store/database.js";
 import { engineStore } from "../../src/store/engine-store.js";
 import { applySeed, type SeedFile } from "../../src/store/seed-file.js";
 import { simulatedClusterStore } from "../../src/store/simulated-cluster-store.js";
@@ -29,13 +30,22 @@ export async function testSystem(
     startEngine?: boolean;
     /** The operator's network settings for hooks; by default, as in production, no private networks. */
     hookNetwork?: HookNetwork;
+    store?: StoreOptions;
+    metricsRegistry?: Registry;
   } = {},
 ) {
-  const store = await freshStore(dialect);
+  const store = await freshStore(dialect, options.store);
   const clock = systemClock();
   await applySeed(store, options.seed ?? testSeed(), clock);
   const app = await buildServer(
-    { store, clock, zone: UTC, bodyLimitBytes: 1 << 20, tokenTtlMs: 3_600_000 },
+    {
+      store,
+      clock,
+      zone: UTC,
+      bodyLimitBytes: 1 << 20,
+      tokenTtlMs: 3_600_000,
+      ...(options.metricsRegistry && { metricsRegistry: options.metricsRegistry }),
+    },
     { logger: false },
   );
   const newEngine = () =>

@@ -9,7 +9,7 @@ import { kubernetesProfileOf } from "../../drivers/kubernetes-inventory.js";
 import { driverChoices } from "../../store/cluster-driver-queries.js";
 import { type ClusterRow, listAddons, listNodePools } from "../../store/cluster-queries.js";
 import { newestPrecheckFor } from "../../store/precheck-queries.js";
-import { taskDocumentReader } from "../../store/task-document-cache.js";
+import type { TaskDocumentCache } from "../../store/task-document-cache.js";
 import {
   ActiveUpgradeExistsError,
   BackupRunningError,
@@ -33,9 +33,11 @@ import { upgradeTaskDocument } from "../wire-format.js";
 const TASKS = "/api/v3/projects/:project_id/clusters/:cluster_id/operation/upgrade/tasks";
 
 /** UpgradeCluster, ShowUpgradeClusterTask and ListUpgradeClusterTasks (reference §2.1–2.3). */
-export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
+export function upgradeTaskRoutes(
+  context: ApiContext,
+  taskDocuments: TaskDocumentCache<ReturnType<typeof upgradeTaskDocument>>,
+): FastifyPluginAsyncTypebox {
   const { store, clock, zone } = context;
-  const readTaskDocument = taskDocumentReader(store);
 
   /**
    * Once a cluster has a pre-check for this upgrade, the newest one must have succeeded and not expired; a cluster never
@@ -171,11 +173,12 @@ export function upgradeTaskRoutes(context: ApiContext): FastifyPluginAsyncTypebo
       },
       async (request) => {
         const { project_id: projectId, cluster_id: clusterId, task_id: taskId } = request.params;
-        // The hot path of every poller: from memory while nothing was written, else one query. A missing cluster and a
-        // missing task answer the same 404.
-        const task = await readTaskDocument(projectId, clusterId, taskId);
-        if (!task) throw new ApiError("resourceNotFound", `upgrade task ${taskId} of cluster ${clusterId} not found`);
-        return upgradeTaskDocument(task, zone);
+        // The hot path of every poller: from memory while the task was not changed, else one query. A missing cluster
+        // and a missing task answer the same 404.
+        const document = await taskDocuments.read(projectId, clusterId, taskId);
+        if (!document)
+          throw new ApiError("resourceNotFound", `upgrade task ${taskId} of cluster ${clusterId} not found`);
+        return document;
       },
     );
 

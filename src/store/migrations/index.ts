@@ -11,6 +11,7 @@ import * as simulatorApplyLog from "./0010-simulator-apply-log.js";
 import * as taskDriver from "./0011-task-driver.js";
 import * as projectSeeds from "./0012-project-seeds.js";
 import * as clusterLifecycle from "./0013-cluster-lifecycle.js";
+import * as taskChangeNotifications from "./0014-task-change-notifications.js";
 
 /** Every migration, in order; names sort in application order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0011-task-driver": taskDriver,
   "0012-project-seeds": projectSeeds,
   "0013-cluster-lifecycle": clusterLifecycle,
+  "0014-task-change-notifications": taskChangeNotifications,
 };
