@@ -61,19 +61,32 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
       return takeFirst(store, candidates);
     },
 
-    async takeCheckFault(clusterId, item) {
-      const candidates = await db
+    async takeCheckFaults(clusterId, items) {
+      // One read for the whole check: each item only takes rules naming it, so none is taken twice.
+      const rules = await db
         .selectFrom("cluster_faults")
         .selectAll()
         .where("cluster_id", "=", clusterId)
         .where("step", "=", "precheck")
         .where("mode", "=", "fail")
         .where("remaining", ">", 0)
-        .where("target", item === null ? "is" : "=", item)
         .orderBy("created_at")
         .orderBy("id")
         .execute();
-      return takeFirst(store, candidates);
+      const unrunnable = await takeFirst(
+        store,
+        rules.filter((rule) => rule.target === null),
+      );
+      if (unrunnable) return { unrunnable, failed: new Map() };
+      const failed = new Map<string, SimulatedFault>();
+      for (const item of items) {
+        const fault = await takeFirst(
+          store,
+          rules.filter((rule) => rule.target === item),
+        );
+        if (fault) failed.set(item, fault);
+      }
+      return { failed };
     },
 
     async faultExists(faultId) {

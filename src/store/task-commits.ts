@@ -44,8 +44,8 @@ function taskRowWrite(commit: TaskCommit, current: Guarded): TaskRowWrite {
 }
 
 /**
- * One commit in its own statements: check the lease, write the task (and the cluster with it). Zero rows under the
- * lease means another worker has the task: nothing is written.
+ * One commit in its own statements (SQLite's way: a statement is no round trip there): check the lease, write the task
+ * and the cluster with it. Zero rows under the lease means another worker has the task: nothing is written.
  */
 export async function writeTaskCommit(trx: Kysely<Database>, commit: TaskCommit): Promise<CommitOutcome> {
   const { lease, change, nowMicros } = commit;
