@@ -23,6 +23,12 @@ export interface SimulatedApply extends SimulatedTarget {
   readonly fence?: number | undefined;
 }
 
+/** The pre-check fault rules a check met: one that keeps it from running, or the items it fails. */
+export interface CheckFaults {
+  readonly unrunnable?: SimulatedFault;
+  readonly failed: ReadonlyMap<string, SimulatedFault>;
+}
+
 /** An armed fault rule the simulator met. */
 export interface SimulatedFault {
   readonly id: string;
@@ -59,10 +65,10 @@ export interface SimulatedCluster {
   /** Consumes one attempt of the first armed fault rule matching the step and target. */
   takeFault(query: FaultQuery): Promise<SimulatedFault | undefined>;
   /**
-   * Consumes one attempt of the oldest armed `fail` rule of step `precheck` whose target is exactly `item`; `null`
-   * asks for a rule naming no item (the check then cannot run).
+   * Consumes one attempt of the oldest armed `fail` rule of step `precheck` naming no item (the check then cannot
+   * run, and nothing else is consumed); else, for each of `items`, of the oldest such rule whose target is the item.
    */
-  takeCheckFault(clusterId: string, item: string | null): Promise<SimulatedFault | undefined>;
+  takeCheckFaults(clusterId: string, items: readonly string[]): Promise<CheckFaults>;
   /** Whether the rule still exists: deleting a stalling fault ends the stall. */
   faultExists(faultId: string): Promise<boolean>;
 }

@@ -80,14 +80,13 @@ export class SimulatorDriver implements ClusterCheckDriver {
     signal: AbortSignal,
   ): Promise<ClusterInspection> {
     await this.#take("precheck", signal);
-    const unrunnable = await this.cluster.takeCheckFault(context.clusterId, null);
-    if (unrunnable) return { ok: false, failure: unrunnable.failure };
     const items = Object.keys(CHECK_ITEMS).filter((item) => item !== "NodeStatus" || request.hasNodes);
-    const failedItems: FailedCheckItem[] = [];
-    for (const item of items) {
-      const fault = await this.cluster.takeCheckFault(context.clusterId, item);
-      if (fault) failedItems.push({ item, code: fault.failure.code, message: fault.failure.message });
-    }
+    const { unrunnable, failed } = await this.cluster.takeCheckFaults(context.clusterId, items);
+    if (unrunnable) return { ok: false, failure: unrunnable.failure };
+    const failedItems: FailedCheckItem[] = items.flatMap((item) => {
+      const fault = failed.get(item);
+      return fault ? [{ item, code: fault.failure.code, message: fault.failure.message }] : [];
+    });
     return { ok: true, failedItems };
   }
 

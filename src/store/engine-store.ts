@@ -5,10 +5,7 @@ import type { ClaimedTask, CommitOutcome, EngineStore, Lease, TaskChange } from 
 import { readCheckInventory } from "./check-inventory.js";
 import type { Store } from "./database.js";
 import type { Database, UpgradeTasksTable } from "./schema.js";
-import { recordReachedTargets } from "./target-versions.js";
-
-/** Phases a worker keeps its lease through; any other phase ends the worker's hold on the task. */
-const HELD_PHASES = new Set(["Init", "Queuing", "Running"]);
+import { POSTGRES_TASK_COMMITS, type TaskCommit, writeTaskCommit } from "./task-commits.js";
 
 /** The engine's queries, the same for both dialects except the claim's row locking. */
 export function engineStore(store: Store): EngineStore {
@@ -133,65 +130,16 @@ function toClaimedTask(row: Selectable<UpgradeTasksTable>, owner: string): Claim
 }
 
 /**
- * One transaction: check the lease, write the task (turning a pending pause into `Pause` when asked to), and the
- * cluster with it. Zero rows under the lease means another worker has the task: nothing is written.
+ * One transaction shared with other units of work: check the lease, write the task (turning a pending pause into
+ * `Pause` when asked to), and the cluster with it. On PostgreSQL the batch's commits are merged into a few
+ * statements (each statement is a round trip); SQLite runs in-process and writes each commit on its own.
  */
 async function commitChange(store: Store, lease: Lease, change: TaskChange, nowMicros: number): Promise<CommitOutcome> {
-  const outcome = await store.groupCommit.run(async (trx): Promise<CommitOutcome> => {
-    let guard = trx
-      .selectFrom("upgrade_tasks")
-      .select(["requested_control", "progress"])
-      .where("id", "=", lease.taskId)
-      .where("lease_owner", "=", lease.owner)
-      .where("fence", "=", lease.fence);
-    // No key update: it orders commits of the task without waiting on the simulator's key-share check of it.
-    if (store.dialect === "postgres") guard = guard.forNoKeyUpdate();
-    const current = await guard.executeTakeFirst();
-    if (!current) return "lost" as const;
-
-    const pausing = change.honourPause && change.phase === "Running" && current.requested_control === "pause";
-    const phase = pausing ? "Pause" : change.phase;
-    const held = HELD_PHASES.has(phase);
-    await trx
-      .updateTable("upgrade_tasks")
-      .set({
-        phase,
-        plan: JSON.stringify(pausing && change.planIfPaused ? change.planIfPaused() : change.plan),
-        step_cursor: change.cursor,
-        progress: Math.max(current.progress, change.progress),
-        ...(change.failureReason !== undefined && { failure_reason: change.failureReason }),
-        ...(change.completedAt !== undefined && { completed_at: change.completedAt }),
-        requested_control: held ? current.requested_control : null,
-        lease_owner: held ? lease.owner : null,
-        lease_expires_at: held ? undefined : null,
-        fence: sql`fence + 1`,
-        updated_at: nowMicros,
-      })
-      .where("id", "=", lease.taskId)
-      .execute();
-    if (change.reached?.length) {
-      const task = await trx
-        .selectFrom("upgrade_tasks")
-        .select("cluster_id")
-        .where("id", "=", lease.taskId)
-        .executeTakeFirstOrThrow();
-      await recordReachedTargets(trx, task.cluster_id, change.reached, nowMicros);
-    }
-    if (change.cluster) {
-      await trx
-        .updateTable("clusters")
-        .set({
-          phase: change.cluster.phase,
-          status_reason: change.cluster.statusReason,
-          ...(change.cluster.version && { version: change.cluster.version, control_plane_version: null }),
-          ...(change.cluster.platformVersion && { platform_version: change.cluster.platformVersion }),
-          updated_at: nowMicros,
-        })
-        .where("id", "=", trx.selectFrom("upgrade_tasks").select("cluster_id").where("id", "=", lease.taskId))
-        .execute();
-    }
-    return { phase };
-  });
+  const commit: TaskCommit = { lease, change, nowMicros };
+  const outcome =
+    store.dialect === "postgres"
+      ? await store.groupCommit.runMerged(POSTGRES_TASK_COMMITS, commit)
+      : await store.groupCommit.run((trx) => writeTaskCommit(trx, commit));
   if (outcome !== "lost") lease.fence += 1;
   return outcome;
 }

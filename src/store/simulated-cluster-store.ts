@@ -6,6 +6,7 @@ import type { FaultQuery, SimulatedCluster, SimulatedFault } from "../drivers/si
 import type { Store } from "./database.js";
 import type { FaultRow } from "./fault-queries.js";
 import type { Database } from "./schema.js";
+import { POSTGRES_SIMULATED_APPLIES, type TimedApply } from "./simulated-applies.js";
 
 /** The simulator's state in the service's database: `simulated_targets`, `simulator_apply_log`, `cluster_faults`. */
 export function simulatedClusterStore(store: Store, clock: Clock): SimulatedCluster {
@@ -43,55 +44,10 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
     },
 
     async recordApply(apply) {
-      const now = clock.nowMicros();
-      return store.groupCommit.run(async (trx) => {
-        const admission =
-          apply.fence === undefined ? "admitted" : await admitFence(store, trx, apply.taskId, apply.fence);
-        // The task was deleted (its project reset): its worker leaves no trace at all.
-        if (admission === "gone") return false;
-        const fenced = admission === "fenced";
-        const before = await trx
-          .selectFrom("simulated_targets")
-          .select("version")
-          .where("cluster_id", "=", apply.clusterId)
-          .where("kind", "=", apply.kind)
-          .where("name", "=", apply.name)
-          .executeTakeFirst();
-        const changed = !fenced && !apply.failed && before?.version !== apply.toVersion;
-        if (changed) {
-          await trx
-            .insertInto("simulated_targets")
-            .values({
-              cluster_id: apply.clusterId,
-              kind: apply.kind,
-              name: apply.name,
-              version: apply.toVersion,
-              updated_at: now,
-            })
-            .onConflict((oc) =>
-              oc.columns(["cluster_id", "kind", "name"]).doUpdateSet({ version: apply.toVersion, updated_at: now }),
-            )
-            .execute();
-        }
-        await trx
-          .insertInto("simulator_apply_log")
-          .values({
-            id: randomUUID(),
-            cluster_id: apply.clusterId,
-            task_id: apply.taskId,
-            step_index: apply.stepIndex,
-            step_kind: apply.kind,
-            target: apply.target,
-            run: apply.run,
-            attempt: apply.attempt,
-            outcome: fenced ? "fenced" : apply.failed ? "failed" : changed ? "changed" : "unchanged",
-            from_version: apply.fromVersion,
-            to_version: apply.toVersion,
-            at: now,
-          })
-          .execute();
-        return !fenced;
-      });
+      const timed = { apply, now: clock.nowMicros() };
+      // PostgreSQL merges the batch's calls into a few statements; SQLite, in-process, writes each on its own.
+      if (store.dialect === "postgres") return store.groupCommit.runMerged(POSTGRES_SIMULATED_APPLIES, timed);
+      return store.groupCommit.run((trx) => recordOneApply(store, trx, timed));
     },
 
     async admit(taskId, fence) {
@@ -105,19 +61,32 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
       return takeFirst(store, candidates);
     },
 
-    async takeCheckFault(clusterId, item) {
-      const candidates = await db
+    async takeCheckFaults(clusterId, items) {
+      // One read for the whole check: each item only takes rules naming it, so none is taken twice.
+      const rules = await db
         .selectFrom("cluster_faults")
         .selectAll()
         .where("cluster_id", "=", clusterId)
         .where("step", "=", "precheck")
         .where("mode", "=", "fail")
         .where("remaining", ">", 0)
-        .where("target", item === null ? "is" : "=", item)
         .orderBy("created_at")
         .orderBy("id")
         .execute();
-      return takeFirst(store, candidates);
+      const unrunnable = await takeFirst(
+        store,
+        rules.filter((rule) => rule.target === null),
+      );
+      if (unrunnable) return { unrunnable, failed: new Map() };
+      const failed = new Map<string, SimulatedFault>();
+      for (const item of items) {
+        const fault = await takeFirst(
+          store,
+          rules.filter((rule) => rule.target === item),
+        );
+        if (fault) failed.set(item, fault);
+      }
+      return { failed };
     },
 
     async faultExists(faultId) {
@@ -125,6 +94,55 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
       return row !== undefined;
     },
   };
+}
+
+/** One simulated call in its own statements: admit its fence, write its target if it changed, log it. */
+async function recordOneApply(store: Store, trx: Kysely<Database>, { apply, now }: TimedApply): Promise<boolean> {
+  const admission = apply.fence === undefined ? "admitted" : await admitFence(store, trx, apply.taskId, apply.fence);
+  // The task was deleted (its project reset): its worker leaves no trace at all.
+  if (admission === "gone") return false;
+  const fenced = admission === "fenced";
+  const before = await trx
+    .selectFrom("simulated_targets")
+    .select("version")
+    .where("cluster_id", "=", apply.clusterId)
+    .where("kind", "=", apply.kind)
+    .where("name", "=", apply.name)
+    .executeTakeFirst();
+  const changed = !fenced && !apply.failed && before?.version !== apply.toVersion;
+  if (changed) {
+    await trx
+      .insertInto("simulated_targets")
+      .values({
+        cluster_id: apply.clusterId,
+        kind: apply.kind,
+        name: apply.name,
+        version: apply.toVersion,
+        updated_at: now,
+      })
+      .onConflict((oc) =>
+        oc.columns(["cluster_id", "kind", "name"]).doUpdateSet({ version: apply.toVersion, updated_at: now }),
+      )
+      .execute();
+  }
+  await trx
+    .insertInto("simulator_apply_log")
+    .values({
+      id: randomUUID(),
+      cluster_id: apply.clusterId,
+      task_id: apply.taskId,
+      step_index: apply.stepIndex,
+      step_kind: apply.kind,
+      target: apply.target,
+      run: apply.run,
+      attempt: apply.attempt,
+      outcome: fenced ? "fenced" : apply.failed ? "failed" : changed ? "changed" : "unchanged",
+      from_version: apply.fromVersion,
+      to_version: apply.toVersion,
+      at: now,
+    })
+    .execute();
+  return !fenced;
 }
 
 /** Consumes one attempt of the first rule another process has not used up meanwhile. */

@@ -3,7 +3,7 @@ import { type DatabaseConnection, type Dialect, type Driver, Kysely, PostgresDia
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Store } from "../../src/store/database.js";
-import { GroupCommitter } from "../../src/store/group-commit.js";
+import { GroupCommitter, type MergedWrite } from "../../src/store/group-commit.js";
 import type { Database } from "../../src/store/schema.js";
 import { applySeed } from "../../src/store/seed-file.js";
 import { DIALECTS, freshStore } from "../support/databases.js";
@@ -163,5 +163,56 @@ describe.each(DIALECTS)("group commit on %s", (dialect) => {
     const row = await store.db.selectFrom("clusters").selectAll().where("id", "=", CLUSTER).executeTakeFirstOrThrow();
     expect(row.name).toBe("prod-a");
     expect(row.description).toBe("after");
+  });
+  /** A merged kind that sets each cluster's description in one statement per call, noting the items of each call. */
+  function describeClusters(calls: string[][], failOn?: string): MergedWrite<string, string> {
+    return {
+      async writeAll(trx, texts) {
+        calls.push([...texts]);
+        if (failOn !== undefined && texts.includes(failOn)) throw new Error(`failed on ${failOn}`);
+        await trx
+          .updateTable("clusters")
+          .set({ description: texts.join(",") })
+          .where("id", "=", CLUSTER)
+          .execute();
+        return texts.map((text) => `wrote ${text}`);
+      },
+    };
+  }
+
+  it("hands a batch's units of one kind to one call, in arrival order, beside the plain units", async () => {
+    const committer = new GroupCommitter(recorded, 4);
+    const calls: string[][] = [];
+    const kind = describeClusters(calls);
+    const results = await Promise.all([
+      committer.runMerged(kind, "a"),
+      setDescription(committer, "plain").then(() => "plain"),
+      committer.runMerged(kind, "b"),
+      committer.runMerged(kind, "c"),
+    ]);
+    expect(results).toEqual(["wrote a", "plain", "wrote b", "wrote c"]);
+    expect(calls).toEqual([["a", "b", "c"]]);
+    expect(recorder.writesPerCommit().filter((writes) => writes.length > 0)).toEqual([
+      [expect.stringMatching(/^update/i), expect.stringMatching(/^update/i)],
+    ]);
+  });
+
+  it("writes each unit of a merged call that failed alone: only the failing unit fails", async () => {
+    const committer = new GroupCommitter(recorded);
+    const calls: string[][] = [];
+    const kind = describeClusters(calls, "bad");
+    const settled = await Promise.allSettled(["a", "bad", "c"].map((text) => committer.runMerged(kind, text)));
+    expect(settled.map((s) => (s.status === "fulfilled" ? s.value : String(s.reason)))).toEqual([
+      "wrote a",
+      "Error: failed on bad",
+      "wrote c",
+    ]);
+    expect(calls).toEqual([["a", "bad", "c"], ["a"], ["bad"], ["c"]]);
+    const row = await store.db
+      .selectFrom("clusters")
+      .select("description")
+      .where("id", "=", CLUSTER)
+      .executeTakeFirst();
+    expect(row?.description).toBe("c");
   });
 });
