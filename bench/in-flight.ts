@@ -7,6 +7,7 @@ import { mkdtempSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { buildServer } from "../src/api/server.js";
 import { systemClock } from "../src/domain/clock.js";
@@ -43,6 +44,8 @@ async function poll(base: string, ids: string[], until: Promise<unknown>) {
   until.then(() => {
     done = true;
   });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 100);
@@ -64,7 +67,13 @@ async function poll(base: string, ids: string[], until: Promise<unknown>) {
   };
   await Promise.all(Array.from({ length: Number(values.pollers) }, poller));
   clearInterval(sampler);
-  return { latencies, failures, peakRssMiB: Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20 };
+  loopDelay.disable();
+  const peakRssMiB = Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20;
+  return { latencies, failures, peakRssMiB, loopDelayP99Ms: loopDelay.percentile(99) / 1e6 };
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(0);
 }
 
 function percentile(values: number[], p: number): number {
@@ -115,7 +124,8 @@ async function main(): Promise<void> {
         .executeTakeFirstOrThrow();
       if (Number(row.n) === tasks) return true;
       const seconds = ((performance.now() - started) / 1000).toFixed(0);
-      console.error(`${seconds} s: ${row.n} Success, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+      const { rss, heapUsed } = process.memoryUsage();
+      console.error(`${seconds} s: ${row.n} Success, RSS ${mib(rss)} MiB, heap used ${mib(heapUsed)} MiB`);
       await new Promise((resolve) => setTimeout(resolve, 5000));
     }
     return false;
@@ -131,13 +141,17 @@ async function main(): Promise<void> {
     `${tasks} upgrades of ${values.nodes} nodes in one process (SQLite, simulator speed ${values.speed}), ` +
       `${values.pollers} pollers; ${allSucceeded ? "all Success" : "NOT all Success"} after ${wall.toFixed(1)} s`,
   );
-  console.log("| phase | GETs | failed GETs | GET p50 ms | GET p99 ms | peak RSS MiB |\n|---|---|---|---|---|---|");
+  console.log(
+    "| phase | GETs | failed GETs | GET p50 ms | GET p99 ms | event-loop delay p99 ms | peak RSS MiB |\n" +
+      "|---|---|---|---|---|---|---|",
+  );
   for (const [name, run] of [
     ["engine idle (baseline)", idle],
     [`${tasks} in flight`, busy],
   ] as const) {
     const row = [name, run.latencies.length, run.failures, percentile(run.latencies, 50).toFixed(1)];
-    console.log(`| ${[...row, percentile(run.latencies, 99).toFixed(1), run.peakRssMiB.toFixed(0)].join(" | ")} |`);
+    row.push(percentile(run.latencies, 99).toFixed(1), run.loopDelayP99Ms.toFixed(1), run.peakRssMiB.toFixed(0));
+    console.log(`| ${row.join(" | ")} |`);
   }
   process.exit(0);
 }

@@ -12,6 +12,8 @@ export function engineStore(store: Store): EngineStore {
   const { db } = store;
   return {
     async claimRunnableTasks(owner, nowMicros, leaseTtlMicros, limit, projectSlots = Number.MAX_SAFE_INTEGER) {
+      // Most rounds find every runnable task held: asking that costs far less than the claim's windows over them all.
+      if (!(await anyWaiting(db, nowMicros))) return [];
       const { rows } = await claimStatement(store.dialect, {
         owner,
         nowMicros,
@@ -60,6 +62,18 @@ export function engineStore(store: Store): EngineStore {
 /** Phases a worker runs, as literals in the claim: only then can the partial index `upgrade_tasks_claim` serve it. */
 const RUNNABLE = sql.join(["Init", "Queuing", "Running"].map((phase) => sql.lit(phase)));
 
+/** A task is waiting when it is runnable and its lease is free or expired. */
+function waitingSince(nowMicros: number) {
+  return sql`(lease_expires_at is null or lease_expires_at <= ${nowMicros})`;
+}
+
+/** Whether any runnable task is waiting for a worker (one index walk, no windows). */
+async function anyWaiting(db: Kysely<Database>, nowMicros: number): Promise<boolean> {
+  const { rows } = await sql`select 1 from upgrade_tasks
+    where phase in (${RUNNABLE}) and ${waitingSince(nowMicros)} limit 1`.execute(db);
+  return rows.length > 0;
+}
+
 interface ClaimParams {
   readonly owner: string;
   readonly nowMicros: number;
@@ -78,7 +92,7 @@ interface ClaimParams {
  */
 function claimStatement(dialect: Store["dialect"], p: ClaimParams) {
   const lock = dialect === "postgres" ? sql`for update skip locked` : sql``;
-  const waiting = sql`(lease_expires_at is null or lease_expires_at <= ${p.nowMicros})`;
+  const waiting = waitingSince(p.nowMicros);
   return sql<Selectable<UpgradeTasksTable>>`
     with ranked as (
       select id, project_id, waiting,
