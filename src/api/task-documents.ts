@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge } from "prom-client";
-import { type DocumentSource, TaskDocumentCache } from "../store/task-document-cache.js";
+import { type DocumentCacheEvents, TaskDocumentCache } from "../store/task-document-cache.js";
 import type { TaskDocumentRow } from "../store/upgrade-task-queries.js";
 import type { ApiContext } from "./context.js";
 import { upgradeTaskDocument } from "./wire-format.js";
@@ -19,7 +19,7 @@ export function installTaskDocumentCache(
   context: ApiContext,
 ): TaskDocumentCache<UpgradeTaskDocument> {
   const render = (row: TaskDocumentRow) => upgradeTaskDocument(row, context.zone);
-  const cache = new TaskDocumentCache(context.store, render, servedCounter(context));
+  const cache = new TaskDocumentCache(context.store, render, cacheMetrics(context));
   const moved = (method: string) => {
     if (!READ_ONLY_METHODS.has(method)) cache.writeRequestMoved();
   };
@@ -35,9 +35,9 @@ export function installTaskDocumentCache(
   return cache;
 }
 
-function servedCounter(context: ApiContext): (source: DocumentSource) => void {
+function cacheMetrics(context: ApiContext): DocumentCacheEvents | undefined {
   const registry = context.metricsRegistry;
-  if (!registry) return () => {};
+  if (!registry) return undefined;
   const { changes } = context.store;
   new Gauge({
     name: "cce_task_changes_listening",
@@ -53,5 +53,10 @@ function servedCounter(context: ApiContext): (source: DocumentSource) => void {
     labelNames: ["source"] as const,
     registers: [registry],
   });
-  return (source) => served.inc({ source });
+  const heard = new Counter({
+    name: "cce_task_changes_heard_total",
+    help: "Task changes this process heard announced by PostgreSQL notifications (any replica's commits).",
+    registers: [registry],
+  });
+  return { served: (source) => served.inc({ source }), heard: () => heard.inc() };
 }

@@ -16,6 +16,15 @@ interface Kept<D> {
 /** Where a document came from, for the metrics. */
 export type DocumentSource = "memory" | "database";
 
+/** What the cache tells the metrics. */
+export interface DocumentCacheEvents {
+  served(source: DocumentSource): void;
+  /** A task was announced as changed. */
+  heard(): void;
+}
+
+const UNOBSERVED: DocumentCacheEvents = { served() {}, heard() {} };
+
 /**
  * ShowUpgradeClusterTask's document, rendered once and then answered from memory until its task may have changed:
  * - a request that may write (any method but GET and HEAD) moves the mark when it starts and again before its
@@ -34,13 +43,17 @@ export class TaskDocumentCache<D> {
   constructor(
     private readonly store: Store,
     private readonly render: (row: TaskDocumentRow) => D,
-    private readonly served: (source: DocumentSource) => void = () => {},
+    private readonly events: DocumentCacheEvents = UNOBSERVED,
   ) {
     this.#changes = store.changes;
     this.#stopHearing = store.changes.onChange((taskId) => {
       this.#heard += 1;
-      if (taskId === undefined) this.#kept.clear();
-      else this.#kept.delete(taskId);
+      if (taskId === undefined) {
+        this.#kept.clear();
+        return;
+      }
+      this.#kept.delete(taskId);
+      events.heard();
     });
   }
 
@@ -55,11 +68,11 @@ export class TaskDocumentCache<D> {
     const heard = this.#heard;
     const kept = this.#changes.listening ? this.#kept.get(taskId) : undefined;
     if (kept?.mark === mark && kept.projectId === projectId && kept.clusterId === clusterId) {
-      this.served("memory");
+      this.events.served("memory");
       return kept.document;
     }
     const row = await findTaskDocumentRow(this.store.db, projectId, clusterId, taskId);
-    this.served("database");
+    this.events.served("database");
     if (!row) return undefined;
     const document = this.render(row);
     if (this.#changes.listening && heard === this.#heard && mark === this.#mark()) {

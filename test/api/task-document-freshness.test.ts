@@ -88,15 +88,19 @@ describe.runIf(DIALECTS.includes("postgres"))("ShowUpgradeClusterTask across Pos
     const registry = new Registry();
     system = await testSystem("postgres", { startEngine: false, metricsRegistry: registry, ...options });
     writer = await openStore(system.store.url);
-    const taskId = await system.startUpgrade(CLUSTER, "v1.29");
     const metric = (name: string) => metricValue(system as System, name);
     await until(async () => (await metric("cce_task_changes_listening")) === 1);
-    return { system, writer, taskId, metric };
+    const taskId = await system.startUpgrade(CLUSTER, "v1.29");
+    // Heard from here on: a task's document is kept from its next read, not forgotten when its insert is heard.
+    const heardAtLeast = (count: number) => until(async () => (await metric("cce_task_changes_heard_total")) >= count);
+    await heardAtLeast(1);
+    return { system, writer, taskId, metric, heardAtLeast };
   };
 
   it("answers another replica's commit once a notification it committed later has been heard", async () => {
-    const { system: poller, writer: other, taskId, metric } = await started();
+    const { system: poller, writer: other, taskId, metric, heardAtLeast } = await started();
     const markerId = await copyTask(other, taskId, OLD_CLUSTER);
+    await heardAtLeast(2);
     const seen: string[] = [];
     for (const progress of [1_000, 2_500, 2_600, 9_999]) {
       for (const read of [taskId, taskId, markerId, markerId])
