@@ -6,7 +6,7 @@ import { engineStore } from "../../src/store/engine-store.js";
 import { applySeed } from "../../src/store/seed-file.js";
 import { insertUpgradeTask } from "../../src/store/upgrade-task-queries.js";
 import { DIALECTS, freshStore } from "../support/databases.js";
-import { CLUSTER, ManualClock, OLD_CLUSTER, OTHER_CLUSTER, PROJECT, testSeed } from "../support/fixtures.js";
+import { CLUSTER, ManualClock, newTaskRow, OLD_CLUSTER, OTHER_CLUSTER, testSeed } from "../support/fixtures.js";
 
 const TTL_MICROS = 10_000_000;
 const CLUSTERS = [CLUSTER, OLD_CLUSTER, OTHER_CLUSTER] as const;
@@ -31,24 +31,14 @@ describe.each(DIALECTS)("engine commits batched together on %s", (dialect) => {
     engine = engineStore(store);
     await applySeed(store, testSeed(), clock);
     for (const [i, clusterId] of CLUSTERS.entries()) {
-      await insertUpgradeTask(store.db, {
-        id: `task-${i}`,
-        project_id: PROJECT,
-        cluster_id: clusterId,
-        phase: "Queuing",
-        from_version: "v1.28.15-r30",
-        target_version: "v1.29.15-r50",
-        target_platform_version: "cce.12.0",
-        request: JSON.stringify(action),
-        plan: null,
-        failure_reason: "earlier",
-        requested_control: null,
-        lease_owner: null,
-        lease_expires_at: null,
-        created_at: clock.nowMicros() + i,
-        updated_at: clock.nowMicros(),
-        completed_at: null,
-      });
+      await insertUpgradeTask(
+        store.db,
+        newTaskRow(`task-${i}`, clusterId, clock.nowMicros(), {
+          request: JSON.stringify(action),
+          failure_reason: "earlier",
+          created_at: clock.nowMicros() + i,
+        }),
+      );
     }
     tasks = await engine.claimRunnableTasks("a", clock.nowMicros(), TTL_MICROS, 10);
     tasks.sort((x, y) => x.id.localeCompare(y.id));

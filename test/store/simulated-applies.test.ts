@@ -4,7 +4,7 @@ import { applySeed } from "../../src/store/seed-file.js";
 import { simulatedClusterStore } from "../../src/store/simulated-cluster-store.js";
 import { insertUpgradeTask } from "../../src/store/upgrade-task-queries.js";
 import { DIALECTS, freshStore } from "../support/databases.js";
-import { CLUSTER, ManualClock, OLD_CLUSTER, PROJECT, testSeed } from "../support/fixtures.js";
+import { CLUSTER, ManualClock, newTaskRow, OLD_CLUSTER, testSeed } from "../support/fixtures.js";
 
 /**
  * The simulator's calls that arrive together share one group commit (on PostgreSQL: merged into a few statements);
@@ -21,24 +21,7 @@ describe.each(DIALECTS)("simulated calls recorded together on %s", (dialect) => 
       ["task-0", CLUSTER],
       ["task-1", OLD_CLUSTER],
     ] as const) {
-      await insertUpgradeTask(store.db, {
-        id,
-        project_id: PROJECT,
-        cluster_id: clusterId,
-        phase: "Running",
-        from_version: "v1.28.15-r30",
-        target_version: "v1.29.15-r50",
-        target_platform_version: "cce.12.0",
-        request: "{}",
-        plan: null,
-        failure_reason: null,
-        requested_control: null,
-        lease_owner: null,
-        lease_expires_at: null,
-        created_at: clock.nowMicros(),
-        updated_at: clock.nowMicros(),
-        completed_at: null,
-      });
+      await insertUpgradeTask(store.db, newTaskRow(id, clusterId, clock.nowMicros(), { phase: "Running" }));
     }
   });
   afterEach(async () => store.close());

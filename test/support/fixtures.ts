@@ -1,6 +1,7 @@
 import type { Clock } from "../../src/domain/clock.js";
 import type { HookDriverConfig } from "../../src/domain/driver-config.js";
 import { parseSeed, type SeedFile } from "../../src/store/seed-file.js";
+import type { NewUpgradeTask } from "../../src/store/upgrade-task-queries.js";
 
 export const PROJECT = "0123456789abcdef0123456789abcdef";
 export const OTHER_PROJECT = "fedcba9876543210fedcba9876543210";
@@ -101,5 +102,33 @@ export function upgradeBody(targetVersion: string, action: Record<string, unknow
         ...action,
       },
     },
+  };
+}
+
+/** A task row of PROJECT from v1.28.15-r30 to v1.29.15-r50, unleased and without a plan; `overrides` set the rest. */
+export function newTaskRow(
+  id: string,
+  clusterId: string,
+  nowMicros: number,
+  overrides: Partial<Omit<NewUpgradeTask, "driver">> = {},
+): Omit<NewUpgradeTask, "driver"> {
+  return {
+    id,
+    project_id: PROJECT,
+    cluster_id: clusterId,
+    phase: "Queuing",
+    from_version: "v1.28.15-r30",
+    target_version: "v1.29.15-r50",
+    target_platform_version: "cce.12.0",
+    request: "{}",
+    plan: null,
+    failure_reason: null,
+    requested_control: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    created_at: nowMicros,
+    updated_at: nowMicros,
+    completed_at: null,
+    ...overrides,
   };
 }
