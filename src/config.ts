@@ -14,6 +14,8 @@ export interface ServiceConfig {
   readonly tokenTtlMs: number;
   readonly engine: {
     readonly enabled: boolean;
+    /** `worker`: the engine runs in a thread of its own, beside the API's event loop; `main`: on it. */
+    readonly thread: "main" | "worker";
     readonly concurrency: number;
     /** The fraction of the slots one project may hold while another project has work waiting. */
     readonly projectShare: number;
@@ -51,6 +53,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     tokenTtlMs: integer(env, "TOKEN_TTL_SECONDS", 86_400, 1, 31 * 86_400) * 1000,
     engine: {
       enabled: choice(env, "ENGINE", ["on", "off"], "on") === "on",
+      thread: engineThread(env),
       concurrency: integer(env, "ENGINE_CONCURRENCY", 16, 1, 10_000),
       projectShare: fraction(env, "ENGINE_PROJECT_SHARE", 0.5),
       leaseTtlMs: integer(env, "LEASE_TTL_MS", 15_000, 100, 3_600_000),
@@ -61,6 +64,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     allowHookPrivateNetworks: choice(env, "HOOK_ALLOW_PRIVATE_NETWORKS", ["true", "false"], "false") === "true",
     faultMaxStallSeconds: integer(env, "FAULT_MAX_STALL_SECONDS", DEFAULT_FAULT_MAX_STALL_SECONDS, 0, 86_400),
   };
+}
+
+/** A worker thread opens a connection of its own: an in-memory SQLite database would be a different, empty one. */
+function engineThread(env: Readonly<Record<string, string | undefined>>): "main" | "worker" {
+  const thread = choice(env, "ENGINE_THREAD", ["main", "worker"], "main") as "main" | "worker";
+  if (thread === "worker" && env.DATABASE_URL === "sqlite::memory:") {
+    fail("ENGINE_THREAD", thread, "main with DATABASE_URL=sqlite::memory: (a worker cannot share that database)");
+  }
+  return thread;
 }
 
 function integer(

@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
-import { hostname } from "node:os";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
@@ -8,24 +6,14 @@ import { buildServer } from "./api/server.js";
 import type { ServiceConfig } from "./config.js";
 import { ConfigError } from "./config.js";
 import { systemClock } from "./domain/clock.js";
-import { ClusterDriverRouter } from "./drivers/cluster-driver-router.js";
-import { SimulatorDriver } from "./drivers/simulator.js";
-import { CheckTaskRunner } from "./engine/check-runner.js";
-import { ClusterJobRunner } from "./engine/cluster-job-runner.js";
 import { prometheusEngineMetrics } from "./engine/engine-metrics.js";
-import { UpgradeEngine } from "./engine/upgrade-engine.js";
-import { checkTaskStore } from "./store/check-task-store.js";
-import { driverChoices } from "./store/cluster-driver-queries.js";
-import { clusterJobStore } from "./store/cluster-job-store.js";
+import type { EngineMetrics } from "./engine/ports.js";
+import { type EngineRuntime, startEngineRuntime } from "./engine-runtime.js";
+import { startEngineThread } from "./engine-thread.js";
 import { DatabaseUrlError, displayDatabaseUrl, openStore, type Store } from "./store/database.js";
 import { hasProject, isEmpty, readDemoSeed } from "./store/demo-seed.js";
-import { engineStore } from "./store/engine-store.js";
 import { migrateToLatest } from "./store/migrate.js";
 import { applyDriverProfiles, applySeed, readSeedFile, type SeedFile, SeedFileError } from "./store/seed-file.js";
-import { simulatedClusterStore } from "./store/simulated-cluster-store.js";
-
-/** How long a successful pre-check lets UpgradeCluster go ahead (`expireTimeStamp`). */
-const PRECHECK_VALIDITY_MS = 60 * 60 * 1000;
 
 /** The first project of the demo seed, when the demo applies: what the banner shows and an emulator returns. */
 export interface DemoCredentials {
@@ -76,46 +64,8 @@ async function startParts(
   const clock = systemClock();
   const metricsRegistry = new Registry();
   collectDefaultMetrics({ register: metricsRegistry });
-  const drivers = new ClusterDriverRouter(
-    driverChoices(store),
-    new SimulatorDriver(simulatedClusterStore(store, clock), clock, { speed: config.simSpeed }),
-    clock,
-    logger.child({ component: "hooks" }),
-    { allowPrivateNetworks: config.allowHookPrivateNetworks },
-  );
-  const engine = new UpgradeEngine(
-    engineStore(store),
-    drivers,
-    clock,
-    {
-      owner: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
-      concurrency: config.engine.concurrency,
-      projectShare: config.engine.projectShare,
-      leaseTtlMs: config.engine.leaseTtlMs,
-      pollIntervalMs: config.engine.pollIntervalMs,
-      maxStepAttempts: 3,
-      retryBackoffMs: 500,
-      metrics: prometheusEngineMetrics(metricsRegistry),
-    },
-    logger.child({ component: "engine" }),
-  );
-  const checkRunner = new CheckTaskRunner(
-    checkTaskStore(store),
-    drivers,
-    clock,
-    {
-      pollIntervalMs: config.engine.pollIntervalMs,
-      holdMs: config.engine.leaseTtlMs,
-      precheckValidityMs: PRECHECK_VALIDITY_MS,
-    },
-    logger.child({ component: "check-runner" }),
-  );
-  const jobRunner = new ClusterJobRunner(
-    clusterJobStore(store),
-    clock,
-    { pollIntervalMs: config.engine.pollIntervalMs, speed: config.simSpeed },
-    logger.child({ component: "cluster-jobs" }),
-  );
+  const engineMetrics = prometheusEngineMetrics(metricsRegistry);
+  let engine: EngineRuntime | undefined;
   const app = await buildServer(
     {
       store,
@@ -123,31 +73,41 @@ async function startParts(
       zone: config.timeZone,
       bodyLimitBytes: config.bodyLimitBytes,
       tokenTtlMs: config.tokenTtlMs,
-      engineState: () => (config.engine.enabled ? engine.state : "disabled"),
+      engineState: () => engine?.state() ?? (config.engine.enabled ? "starting" : "disabled"),
       metricsRegistry,
       faultMaxStallSeconds: config.faultMaxStallSeconds,
     },
     { logger },
   );
   const address = await app.listen({ port: config.port, host: config.host });
-  if (config.engine.enabled) engine.start();
-  if (config.engine.enabled) checkRunner.start();
-  if (config.engine.enabled) jobRunner.start();
+  if (config.engine.enabled) {
+    engine = await startupStep("cannot start the engine", () =>
+      startEngine(config, store, logger, engineMetrics),
+    ).catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
+  }
   const shownDemo = demo && (await hasProject(store.db, demo.projectId)) ? demo : undefined;
   return {
     address,
     dialect: store.dialect,
     demo: shownDemo,
     async close() {
-      await Promise.all([
-        app.close(),
-        engine.stop(config.engine.shutdownGraceMs),
-        checkRunner.stop(),
-        jobRunner.stop(),
-      ]);
+      await Promise.all([app.close(), engine?.stop()]);
       await store.close();
     },
   };
+}
+
+async function startEngine(
+  config: ServiceConfig,
+  store: Store,
+  logger: Logger,
+  metrics: EngineMetrics,
+): Promise<EngineRuntime> {
+  if (config.engine.thread === "worker") return startEngineThread(config, logger, metrics);
+  return startEngineRuntime(config, store, logger, metrics);
 }
 
 async function openConfiguredStore(config: ServiceConfig): Promise<Store> {

@@ -96,8 +96,43 @@ describe("the service process", () => {
     expect(await service.stop("SIGTERM")).toBe(0);
   });
 
+  it("runs the engine in a thread of its own with ENGINE_THREAD=worker: tasks finish, its metrics show, it stops", async () => {
+    // A grace far beyond the test's timeout: the worker must end when its runs do, not when the grace would.
+    const env = {
+      DATABASE_URL: tempDatabaseUrl(),
+      ENGINE_THREAD: "worker",
+      SIM_SPEED: "50",
+      SHUTDOWN_GRACE_MS: "600000",
+    };
+    const service = await startService(env);
+    expect(await (await fetch(`${service.address}/readyz`)).json()).toMatchObject({ engine: "running" });
+    const clusterUrl = `${service.address}/api/v3/projects/${DEMO_PROJECT}/clusters/${DEMO_CLUSTER}`;
+    const created = await fetch(`${clusterUrl}/operation/upgrade`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        metadata: { apiVersion: "v3", kind: "UpgradeTask" },
+        spec: { clusterUpgradeAction: { targetVersion: "v1.29", strategy: { type: "inPlaceRollingUpdate" } } },
+      }),
+    });
+    const { uid } = (await created.json()) as { uid: string };
+    const phase = async () =>
+      (
+        (await (await fetch(`${clusterUrl}/operation/upgrade/tasks/${uid}`, { headers })).json()) as {
+          status: { phase: string };
+        }
+      ).status.phase;
+    await expect.poll(phase, { timeout: 30_000, interval: 100 }).toBe("Success");
+    // The steps ran in the worker; their durations reach the main thread's /metrics.
+    const metrics = await (await fetch(`${service.address}/metrics`)).text();
+    expect(metrics).toMatch(/^cce_engine_step_duration_seconds_count\{kind="master"\} 1$/m);
+    expect(metrics).toMatch(/^cce_engine_step_duration_seconds_count\{kind="node"\} [1-9]/m);
+    expect(await service.stop("SIGTERM")).toBe(0);
+  });
+
   it.each([
     [{ PORT: "eighty" }, "PORT"],
+    [{ DATABASE_URL: "sqlite::memory:", ENGINE_THREAD: "worker" }, "ENGINE_THREAD"],
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
     [{ TIME_ZONE: "Mars/Olympus" }, "TIME_ZONE"],
     [{ SEED_FILE: "/nonexistent/seed.json" }, "/nonexistent/seed.json"],

@@ -114,8 +114,15 @@ export class UpgradeEngine {
     await this.#loop;
     const runs = [...this.#runs.values()];
     const all = Promise.all(runs.map((run) => run.done));
-    const graceOver = this.clock.sleep(graceMs).then(() => "timeout" as const);
-    if ((await Promise.race([all, graceOver])) === "timeout") {
+    // Cancelled once the runs end: a pending timer would keep a worker thread alive for the whole grace.
+    const graceTimer = new AbortController();
+    const graceOver = this.clock.sleep(graceMs, graceTimer.signal).then(
+      () => "timeout" as const,
+      () => "ended" as const,
+    );
+    const ended = await Promise.race([all, graceOver]);
+    graceTimer.abort();
+    if (ended === "timeout") {
       for (const run of runs) run.abort.abort(new Error("drain grace period over"));
       await all;
     }

@@ -23,7 +23,10 @@ function seedFile(): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.each(DIALECTS)("crash safety on %s", (dialect) => {
+/** Each dialect with the engine on the API's thread and in a thread of its own (ENGINE_THREAD). */
+const MODES = DIALECTS.flatMap((dialect) => (["main", "worker"] as const).map((thread) => [dialect, thread] as const));
+
+describe.each(MODES)("crash safety on %s, engine thread %s", (dialect, thread) => {
   it("finishes every task after kill -9 mid-upgrade, each node upgraded exactly once per task", async () => {
     const env = {
       DATABASE_URL: freshDatabaseUrl(dialect),
@@ -31,6 +34,7 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
       SIM_SPEED: "12",
       LEASE_TTL_MS: "800",
       ENGINE_POLL_MS: "50",
+      ENGINE_THREAD: thread,
       ENGINE_CONCURRENCY: "3",
     };
     let service = await startService(env);
@@ -90,7 +94,7 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
       expect(versions.map((v) => v.version)).toEqual(["v1.29.15-r50"]);
       const applies = await store.db.selectFrom("simulator_apply_log").select("id").execute();
       console.info(
-        `crash test (${dialect}): ${kills} kills, ${CLUSTERS} tasks, ${applies.length} simulator applies, all Success`,
+        `crash test (${dialect}, ${thread} thread): ${kills} kills, ${CLUSTERS} tasks, ${applies.length} simulator applies, all Success`,
       );
     } finally {
       await store.close();
@@ -103,6 +107,7 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
       SEED_FILE: seedFile(),
       SIM_SPEED: "10",
       ENGINE_POLL_MS: "50",
+      ENGINE_THREAD: thread,
     };
     let service = await startService(env);
     const api = (path: string, init: RequestInit = {}) =>
@@ -168,6 +173,7 @@ describe.each(DIALECTS)("crash safety on %s", (dialect) => {
       SIM_SPEED: "40",
       LEASE_TTL_MS: "30000",
       ENGINE_POLL_MS: "50",
+      ENGINE_THREAD: thread,
       SHUTDOWN_GRACE_MS: "300",
     };
     let service = await startService(env);
