@@ -17,8 +17,7 @@ import { buildServer } from "../src/api/server.js";
 import { loadConfig } from "../src/config.js";
 import { systemClock } from "../src/domain/clock.js";
 import { UTC } from "../src/domain/go-time.js";
-import { type EngineRuntime, startEngineRuntime } from "../src/engine-runtime.js";
-import { startEngineThread } from "../src/engine-thread.js";
+import { type EngineRuntime, startEngine } from "../src/engine-runtime.js";
 import { openStore, type Store } from "../src/store/database.js";
 import { migrateToLatest } from "../src/store/migrate.js";
 import { applySeed } from "../src/store/seed-file.js";
@@ -119,10 +118,7 @@ async function main(): Promise<void> {
   let allSucceeded = false;
   const busy = await poll(base, ids, async () => {
     started = performance.now();
-    engine =
-      config.engine.thread === "worker"
-        ? await startEngineThread(config, logger, metrics)
-        : startEngineRuntime(config, store, logger, metrics);
+    engine = await startEngine(config, store, logger, metrics);
     allSucceeded = await allSuccess(store, started + Number(values["limit-seconds"]) * 1000);
   });
   const wall = (performance.now() - started) / 1000;

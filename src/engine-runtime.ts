@@ -10,6 +10,7 @@ import { CheckTaskRunner } from "./engine/check-runner.js";
 import { ClusterJobRunner } from "./engine/cluster-job-runner.js";
 import type { EngineMetrics } from "./engine/ports.js";
 import { UpgradeEngine } from "./engine/upgrade-engine.js";
+import { startEngineThread } from "./engine-thread.js";
 import { checkTaskStore } from "./store/check-task-store.js";
 import { driverChoices } from "./store/cluster-driver-queries.js";
 import { clusterJobStore } from "./store/cluster-job-store.js";
@@ -26,6 +27,17 @@ export interface EngineRuntime {
   state(): string;
   /** Stops claiming, lets current steps finish within the grace and hands tasks back. */
   stop(): Promise<void>;
+}
+
+/** Starts the engine where the configuration says: on this thread with `store`, or in a worker thread of its own. */
+export async function startEngine(
+  config: ServiceConfig,
+  store: Store,
+  logger: Logger,
+  metrics: EngineMetrics,
+): Promise<EngineRuntime> {
+  if (config.engine.thread === "worker") return startEngineThread(config, logger, metrics);
+  return startEngineRuntime(config, store, logger, metrics);
 }
 
 /** Starts the upgrade engine, the check runner and the cluster-job runner on `store`, in this thread. */

@@ -7,9 +7,7 @@ import type { ServiceConfig } from "./config.js";
 import { ConfigError } from "./config.js";
 import { systemClock } from "./domain/clock.js";
 import { prometheusEngineMetrics } from "./engine/engine-metrics.js";
-import type { EngineMetrics } from "./engine/ports.js";
-import { type EngineRuntime, startEngineRuntime } from "./engine-runtime.js";
-import { startEngineThread } from "./engine-thread.js";
+import { type EngineRuntime, startEngine } from "./engine-runtime.js";
 import { DatabaseUrlError, displayDatabaseUrl, openStore, type Store } from "./store/database.js";
 import { hasProject, isEmpty, readDemoSeed } from "./store/demo-seed.js";
 import { migrateToLatest } from "./store/migrate.js";
@@ -98,16 +96,6 @@ async function startParts(
       await store.close();
     },
   };
-}
-
-async function startEngine(
-  config: ServiceConfig,
-  store: Store,
-  logger: Logger,
-  metrics: EngineMetrics,
-): Promise<EngineRuntime> {
-  if (config.engine.thread === "worker") return startEngineThread(config, logger, metrics);
-  return startEngineRuntime(config, store, logger, metrics);
 }
 
 async function openConfiguredStore(config: ServiceConfig): Promise<Store> {
