@@ -1,4 +1,4 @@
-import { type KyselyPlugin, sql } from "kysely";
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SimulatedApply } from "../../src/drivers/simulated-cluster.js";
 import { applySeed } from "../../src/store/seed-file.js";
@@ -15,10 +15,11 @@ import {
   PROJECT,
   testSeed,
 } from "../support/fixtures.js";
+import { statementsOf } from "../support/statements.js";
 
 /**
- * The simulator's calls that arrive together share one group commit (on PostgreSQL: merged into a few statements);
- * each must come out as if written alone, in the order they were sent.
+ * The simulator's calls that arrive together share one group commit, merged into a few statements; each must
+ * come out as if written alone, in the order they were sent (but for two workers of one task: the newer wins).
  */
 describe.each(DIALECTS)("simulated calls recorded together on %s", (dialect) => {
   let store: Awaited<ReturnType<typeof freshStore>>;
@@ -188,30 +189,21 @@ describe.each(DIALECTS)("simulated calls recorded together on %s", (dialect) => 
   });
 
   it("writes a full batch in as many statements as a batch of four calls", async () => {
-    /** The statements one merged write of these calls runs, in its own transaction. */
-    async function statementsOf(applies: readonly SimulatedApply[]): Promise<number> {
-      let statements = 0;
-      const counter: KyselyPlugin = {
-        transformQuery: ({ node }) => {
-          statements += 1;
-          return node;
-        },
-        transformResult: async ({ result }) => result,
-      };
-      const timed = applies.map((apply) => ({ apply, now: clock.nowMicros() }));
-      await store.db
-        .transaction()
-        .execute((trx) => SIMULATED_APPLIES[dialect].writeAll(trx.withPlugin(counter), timed));
-      return statements;
-    }
+    const statementsOfWrite = (applies: readonly SimulatedApply[]) =>
+      statementsOf(store.db, (trx) =>
+        SIMULATED_APPLIES[dialect].writeAll(
+          trx,
+          applies.map((apply) => ({ apply, now: clock.nowMicros() })),
+        ),
+      );
     const mixed = (i: number) => [
       call("task-0", CLUSTER, `n${i}`, 2),
       call("task-0", CLUSTER, `n${i}`, 1),
       call("task-gone", CLUSTER, `g${i}`, 1),
       call("task-1", OLD_CLUSTER, `m${i}`, 1, true),
     ];
-    const few = await statementsOf(mixed(0));
-    const full = await statementsOf(Array.from({ length: 128 }, (_, i) => mixed(i + 1)).flat());
+    const few = await statementsOfWrite(mixed(0));
+    const full = await statementsOfWrite(Array.from({ length: 128 }, (_, i) => mixed(i + 1)).flat());
     expect(few).toBeLessThanOrEqual(8);
     expect(full).toBe(few);
     const log = await store.db
