@@ -5,7 +5,7 @@ import type { ClaimedTask, CommitOutcome, EngineStore, Lease, TaskChange } from 
 import { readCheckInventory } from "./check-inventory.js";
 import type { Store } from "./database.js";
 import type { Database, UpgradeTasksTable } from "./schema.js";
-import { POSTGRES_TASK_COMMITS, type TaskCommit, writeTaskCommit } from "./task-commits.js";
+import { TASK_COMMITS, type TaskCommit } from "./task-commits.js";
 
 /** The engine's queries, the same for both dialects except the claim's row locking. */
 export function engineStore(store: Store): EngineStore {
@@ -145,15 +145,11 @@ function toClaimedTask(row: Selectable<UpgradeTasksTable>, owner: string): Claim
 
 /**
  * One transaction shared with other units of work: check the lease, write the task (turning a pending pause into
- * `Pause` when asked to), and the cluster with it. On PostgreSQL the batch's commits are merged into a few
- * statements (each statement is a round trip); SQLite runs in-process and writes each commit on its own.
+ * `Pause` when asked to), and the cluster with it. The batch's commits are merged into a few statements.
  */
 async function commitChange(store: Store, lease: Lease, change: TaskChange, nowMicros: number): Promise<CommitOutcome> {
   const commit: TaskCommit = { lease, change, nowMicros };
-  const outcome =
-    store.dialect === "postgres"
-      ? await store.groupCommit.runMerged(POSTGRES_TASK_COMMITS, commit)
-      : await store.groupCommit.run((trx) => writeTaskCommit(trx, commit));
+  const outcome = await store.groupCommit.runMerged(TASK_COMMITS[store.dialect], commit);
   if (outcome !== "lost") lease.fence += 1;
   return outcome;
 }

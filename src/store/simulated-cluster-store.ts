@@ -1,12 +1,9 @@
-import { randomUUID } from "node:crypto";
-import type { Kysely } from "kysely";
 import { BoundedMap } from "../domain/bounded-map.js";
 import type { Clock } from "../domain/clock.js";
 import type { FaultQuery, SimulatedCluster, SimulatedFault } from "../drivers/simulated-cluster.js";
 import type { Store } from "./database.js";
 import type { FaultRow } from "./fault-queries.js";
-import type { Database } from "./schema.js";
-import { POSTGRES_SIMULATED_APPLIES, type TimedApply } from "./simulated-applies.js";
+import { admitFence, SIMULATED_APPLIES } from "./simulated-applies.js";
 
 /** The simulator's state in the service's database: `simulated_targets`, `simulator_apply_log`, `cluster_faults`. */
 export function simulatedClusterStore(store: Store, clock: Clock): SimulatedCluster {
@@ -44,14 +41,11 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
     },
 
     async recordApply(apply) {
-      const timed = { apply, now: clock.nowMicros() };
-      // PostgreSQL merges the batch's calls into a few statements; SQLite, in-process, writes each on its own.
-      if (store.dialect === "postgres") return store.groupCommit.runMerged(POSTGRES_SIMULATED_APPLIES, timed);
-      return store.groupCommit.run((trx) => recordOneApply(store, trx, timed));
+      return store.groupCommit.runMerged(SIMULATED_APPLIES[store.dialect], { apply, now: clock.nowMicros() });
     },
 
     async admit(taskId, fence) {
-      await store.groupCommit.run((trx) => admitFence(store, trx, taskId, fence));
+      await store.groupCommit.run((trx) => admitFence(store.dialect, trx, taskId, fence));
     },
 
     async takeFault(query) {
@@ -96,55 +90,6 @@ export function simulatedClusterStore(store: Store, clock: Clock): SimulatedClus
   };
 }
 
-/** One simulated call in its own statements: admit its fence, write its target if it changed, log it. */
-async function recordOneApply(store: Store, trx: Kysely<Database>, { apply, now }: TimedApply): Promise<boolean> {
-  const admission = apply.fence === undefined ? "admitted" : await admitFence(store, trx, apply.taskId, apply.fence);
-  // The task was deleted (its project reset): its worker leaves no trace at all.
-  if (admission === "gone") return false;
-  const fenced = admission === "fenced";
-  const before = await trx
-    .selectFrom("simulated_targets")
-    .select("version")
-    .where("cluster_id", "=", apply.clusterId)
-    .where("kind", "=", apply.kind)
-    .where("name", "=", apply.name)
-    .executeTakeFirst();
-  const changed = !fenced && !apply.failed && before?.version !== apply.toVersion;
-  if (changed) {
-    await trx
-      .insertInto("simulated_targets")
-      .values({
-        cluster_id: apply.clusterId,
-        kind: apply.kind,
-        name: apply.name,
-        version: apply.toVersion,
-        updated_at: now,
-      })
-      .onConflict((oc) =>
-        oc.columns(["cluster_id", "kind", "name"]).doUpdateSet({ version: apply.toVersion, updated_at: now }),
-      )
-      .execute();
-  }
-  await trx
-    .insertInto("simulator_apply_log")
-    .values({
-      id: randomUUID(),
-      cluster_id: apply.clusterId,
-      task_id: apply.taskId,
-      step_index: apply.stepIndex,
-      step_kind: apply.kind,
-      target: apply.target,
-      run: apply.run,
-      attempt: apply.attempt,
-      outcome: fenced ? "fenced" : apply.failed ? "failed" : changed ? "changed" : "unchanged",
-      from_version: apply.fromVersion,
-      to_version: apply.toVersion,
-      at: now,
-    })
-    .execute();
-  return !fenced;
-}
-
 /** Consumes one attempt of the first rule another process has not used up meanwhile. */
 async function takeFirst(store: Store, candidates: readonly FaultRow[]): Promise<SimulatedFault | undefined> {
   for (const rule of candidates) {
@@ -169,43 +114,4 @@ async function takeFirst(store: Store, candidates: readonly FaultRow[]): Promise
     }
   }
   return undefined;
-}
-
-/**
- * Raises the task's remembered fencing token to `fence`: `fenced` when a higher one was already seen, `gone` (and
- * nothing written) when the task no longer exists. The upsert locks the row (PostgreSQL locks a conflicting row even
- * when it does not update it), so an older worker's apply and a newer worker's admission are ordered.
- */
-async function admitFence(
-  store: Store,
-  trx: Kysely<Database>,
-  taskId: string,
-  fence: number,
-): Promise<"admitted" | "fenced" | "gone"> {
-  if (!(await taskExists(store, trx, taskId))) return "gone";
-  await trx
-    .insertInto("simulated_fences")
-    .values({ task_id: taskId, fence })
-    .onConflict((oc) => oc.column("task_id").doUpdateSet({ fence }).where("simulated_fences.fence", "<", fence))
-    .execute();
-  const seen = await trx
-    .selectFrom("simulated_fences")
-    .select("fence")
-    .where("task_id", "=", taskId)
-    .executeTakeFirstOrThrow();
-  return seen.fence <= fence ? "admitted" : "fenced";
-}
-
-/**
- * Whether an upgrade, backup or pre-check task of this ID exists. On PostgreSQL the row is key-share locked until the
- * apply commits: a reset deleting the task waits for it, or it waits for the reset and then finds no task. Updates
- * of the task (the engine's commits) take no conflicting lock.
- */
-async function taskExists(store: Store, trx: Kysely<Database>, taskId: string): Promise<boolean> {
-  for (const table of ["upgrade_tasks", "snapshot_tasks", "precheck_tasks"] as const) {
-    let query = trx.selectFrom(table).select("id").where("id", "=", taskId);
-    if (store.dialect === "postgres") query = query.forKeyShare();
-    if (await query.executeTakeFirst()) return true;
-  }
-  return false;
 }

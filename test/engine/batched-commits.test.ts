@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { UpgradePlan } from "../../src/domain/upgrade-plan.js";
 import { normalizeUpgradeAction } from "../../src/domain/upgrade-request.js";
-import type { ClaimedTask, CommitOutcome, EngineStore, TaskChange } from "../../src/engine/ports.js";
+import type { ClaimedTask, CommitOutcome, EngineStore, Lease, TaskChange } from "../../src/engine/ports.js";
 import { engineStore } from "../../src/store/engine-store.js";
 import { applySeed } from "../../src/store/seed-file.js";
+import { TASK_COMMITS } from "../../src/store/task-commits.js";
 import { insertUpgradeTask } from "../../src/store/upgrade-task-queries.js";
 import { DIALECTS, freshStore } from "../support/databases.js";
 import { CLUSTER, ManualClock, newTaskRow, OLD_CLUSTER, OTHER_CLUSTER, testSeed } from "../support/fixtures.js";
+import { statementsOf } from "../support/statements.js";
 
 const TTL_MICROS = 10_000_000;
 const CLUSTERS = [CLUSTER, OLD_CLUSTER, OTHER_CLUSTER] as const;
@@ -17,7 +19,7 @@ const action = normalizeUpgradeAction(
 const plan = (marker: string): UpgradePlan => ({ steps: [], marker }) as unknown as UpgradePlan;
 
 /**
- * Commits sent at once share one group commit (on PostgreSQL: merged into a few statements). Each must still come
+ * Commits sent at once share one group commit, merged into a few statements. Each must still come
  * out as if written alone: a lost lease writes nothing, a pending pause is honoured, progress never goes back.
  */
 describe.each(DIALECTS)("engine commits batched together on %s", (dialect) => {
@@ -209,5 +211,32 @@ describe.each(DIALECTS)("engine commits batched together on %s", (dialect) => {
       version: "v1.19.16-r4",
       control_plane_version: "v1.29.15-r50",
     });
+  });
+
+  it("commits three tasks in as many statements as one, with reached targets and clusters", async () => {
+    const reaching = (marker: string): TaskChange => ({
+      ...running(marker, 10),
+      reached: [
+        { kind: "node", key: `${marker}-node`, version: "v1.29.15-r50" },
+        { kind: "master", key: "master", version: "v1.29.15-r50" },
+        { kind: "addon", key: "coredns", version: "1.29.1" },
+      ],
+      cluster: { phase: "Upgrading", statusReason: null },
+    });
+    const commitsOf = (leases: readonly Lease[]) =>
+      statementsOf(store.db, async (trx) => {
+        const commits = leases.map((lease) => ({
+          lease,
+          change: reaching(lease.taskId),
+          nowMicros: clock.nowMicros(),
+        }));
+        expect(await TASK_COMMITS[dialect].writeAll(trx, commits)).not.toContain("lost");
+      });
+    const [first, ...others] = tasks.map((task) => task.lease);
+    if (!first) throw new Error("no task claimed");
+    const one = await commitsOf([first]);
+    const three = await commitsOf([{ ...first, fence: first.fence + 1 }, ...others]);
+    expect(one).toBeLessThanOrEqual(6);
+    expect(three).toBe(one);
   });
 });
