@@ -1,7 +1,7 @@
 // The framework floor for bench/http.ts: Fastify alone, answering every GET with the service's bytes and headers.
-// FLOOR_HOOKS=service adds the service's own security-header and request-id hooks instead of fixed headers.
-import { randomUUID } from "node:crypto";
+// FLOOR_HOOKS=service sets them through the service's own security-header and request-id hooks instead.
 import Fastify from "fastify";
+import { newRequestId, requestIdHook } from "../src/api/request-id.js";
 import { API_POLICY, securityHeadersHook } from "../src/api/security-headers.js";
 
 const body = process.env.FLOOR_BODY ?? "{}";
@@ -9,12 +9,10 @@ const body = process.env.FLOOR_BODY ?? "{}";
 const headers = JSON.parse(process.env.FLOOR_HEADERS ?? "{}") as Record<string, string>;
 const withServiceHooks = process.env.FLOOR_HOOKS === "service";
 
-const app = Fastify({ logger: false, genReqId: () => randomUUID().replaceAll("-", ""), requestIdHeader: false });
+const app = Fastify({ logger: false, genReqId: newRequestId, requestIdHeader: false });
 if (withServiceHooks) {
   app.addHook("onRequest", securityHeadersHook(API_POLICY));
-  app.addHook("onRequest", async (request, reply) => {
-    reply.header("x-request-id", request.id);
-  });
+  app.addHook("onRequest", requestIdHook);
 }
 const fixed = withServiceHooks ? { "content-type": headers["content-type"] ?? "application/json" } : headers;
 app.get("/*", (_request, reply) => {
