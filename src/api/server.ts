@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -15,6 +14,7 @@ import { credentialAuthenticator, DEFAULT_AUTHENTICATION, requireProjectCredenti
 import type { ApiContext } from "./context.js";
 import { ApiError, ERROR_CATALOGUE, type ErrorEntry, errorBody } from "./errors.js";
 import { keepRawBody } from "./raw-body.js";
+import { newRequestId, requestIdHook } from "./request-id.js";
 import { clusterDriverRoutes } from "./routes/cluster-drivers.js";
 import { clusterNodeRoutes } from "./routes/cluster-nodes.js";
 import { clusterRoutes } from "./routes/clusters.js";
@@ -48,7 +48,7 @@ export interface ServerOptions {
 export async function buildServer(context: ApiContext, options: ServerOptions) {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    genReqId: () => randomUUID().replaceAll("-", ""),
+    genReqId: newRequestId,
     requestIdHeader: false,
     bodyLimit: context.bodyLimitBytes,
     // Types are never coerced and unknown keys are kept: a wrong type is the client's error, an extra key is harmless.
@@ -60,9 +60,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook("onRequest", securityHeadersHook(API_POLICY));
-  app.addHook("onRequest", async (request, reply) => {
-    reply.header("x-request-id", request.id);
-  });
+  app.addHook("onRequest", requestIdHook);
   installJsonParser(app);
   const taskDocuments = installTaskDocumentCache(app, context);
   app.setErrorHandler((error: FastifyError, request, reply) => renderError(error, request, reply));
