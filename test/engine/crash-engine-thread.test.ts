@@ -1,0 +1,3 @@
+import { describeCrashSafety } from "../support/crash-safety.js";
+
+describeCrashSafety("worker");
