@@ -13,6 +13,18 @@ function tempDatabaseUrl(): string {
   return `sqlite:${join(mkdtempSync(join(tmpdir(), "cce-service-")), "nested", "cce.db")}`;
 }
 
+/** UpgradeCluster to v1.29 with the smallest body a user would send. */
+function queueUpgrade(clusterUrl: string): Promise<Response> {
+  return fetch(`${clusterUrl}/operation/upgrade`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      metadata: { apiVersion: "v3", kind: "UpgradeTask" },
+      spec: { clusterUpgradeAction: { targetVersion: "v1.29", strategy: { type: "inPlaceRollingUpdate" } } },
+    }),
+  });
+}
+
 describe("the service process", () => {
   it("seeds the demo on an empty database, prints how to call it, and keeps acknowledged tasks across kill -9", async () => {
     const env = { DATABASE_URL: tempDatabaseUrl() };
@@ -22,14 +34,7 @@ describe("the service process", () => {
     expect(await (await fetch(`${first.address}/healthz`)).json()).toEqual({ status: "ok", database: "sqlite" });
 
     const clusterUrl = `${first.address}/api/v3/projects/${DEMO_PROJECT}/clusters/${DEMO_CLUSTER}`;
-    const created = await fetch(`${clusterUrl}/operation/upgrade`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        metadata: { apiVersion: "v3", kind: "UpgradeTask" },
-        spec: { clusterUpgradeAction: { targetVersion: "v1.29", strategy: { type: "inPlaceRollingUpdate" } } },
-      }),
-    });
+    const created = await queueUpgrade(clusterUrl);
     expect(created.status).toBe(200);
     const { uid } = (await created.json()) as { uid: string };
     await first.stop("SIGKILL");
@@ -107,14 +112,7 @@ describe("the service process", () => {
     const service = await startService(env);
     expect(await (await fetch(`${service.address}/readyz`)).json()).toMatchObject({ engine: "running" });
     const clusterUrl = `${service.address}/api/v3/projects/${DEMO_PROJECT}/clusters/${DEMO_CLUSTER}`;
-    const created = await fetch(`${clusterUrl}/operation/upgrade`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        metadata: { apiVersion: "v3", kind: "UpgradeTask" },
-        spec: { clusterUpgradeAction: { targetVersion: "v1.29", strategy: { type: "inPlaceRollingUpdate" } } },
-      }),
-    });
+    const created = await queueUpgrade(clusterUrl);
     const { uid } = (await created.json()) as { uid: string };
     const phase = async () =>
       (
